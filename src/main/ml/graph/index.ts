@@ -1,0 +1,4 @@
+// The graph builder's public API: import from 'src/main/ml/graph' (this file), not the parts.
+export * from './graph'
+export * from './ops'
+export * from './serialize'

@@ -1,0 +1,2 @@
+// The runtime's public API (the only module that imports onnxruntime-node).
+export * from './session'
