@@ -1,0 +1,102 @@
+// The studio's panels, in rail order. `pending` panels have no back end yet.
+
+import type { ReactNode } from 'react'
+import AutoAwesomeOutlinedIcon from '@mui/icons-material/AutoAwesomeOutlined'
+import CategoryOutlinedIcon from '@mui/icons-material/CategoryOutlined'
+import CollectionsOutlinedIcon from '@mui/icons-material/CollectionsOutlined'
+import HubOutlinedIcon from '@mui/icons-material/HubOutlined'
+import LabelOutlinedIcon from '@mui/icons-material/LabelOutlined'
+import ModelTrainingOutlinedIcon from '@mui/icons-material/ModelTrainingOutlined'
+import PhotoLibraryOutlinedIcon from '@mui/icons-material/PhotoLibraryOutlined'
+import SettingsOutlinedIcon from '@mui/icons-material/SettingsOutlined'
+import { DatasetsPanel } from '../panels/DatasetsPanel'
+import { ModelsPanel } from '../panels/ModelsPanel'
+import { PendingPanel } from '../panels/PendingPanel'
+import { SettingsPanel } from '../panels/SettingsPanel'
+
+export type PanelId = 'datasets' | 'label' | 'train' | 'classify' | 'generate' | 'gallery' | 'models' | 'settings'
+
+export interface PanelDef {
+  id: PanelId
+  label: string
+  icon: ReactNode
+  render: () => ReactNode
+  /** Grouping in the rail: work panels first, then library, then settings at the bottom. */
+  group: 'work' | 'library' | 'system'
+}
+
+export const panels: PanelDef[] = [
+  { id: 'datasets', label: 'Datasets', icon: <PhotoLibraryOutlinedIcon />, group: 'work', render: () => <DatasetsPanel /> },
+  {
+    id: 'label',
+    label: 'Label',
+    icon: <LabelOutlinedIcon />,
+    group: 'work',
+    render: () => (
+      <PendingPanel
+        title="Label"
+        subtitle="Keyboard-first labelling with model suggestions."
+        what="Here you will label a dataset's images one by one or in bulk, with suggestions from a model."
+      />
+    )
+  },
+  {
+    id: 'train',
+    label: 'Train',
+    icon: <ModelTrainingOutlinedIcon />,
+    group: 'work',
+    render: () => (
+      <PendingPanel
+        title="Train"
+        subtitle="One-click fine-tuning on a labelled dataset."
+        what="Here you will fine-tune an ImageGPT model on a labelled dataset and follow its loss and accuracy live."
+      />
+    )
+  },
+  {
+    id: 'classify',
+    label: 'Classify',
+    icon: <CategoryOutlinedIcon />,
+    group: 'work',
+    render: () => (
+      <PendingPanel
+        title="Classify"
+        subtitle="Batch-classify folders of images with a trained model."
+        what="Here you will classify folders of images with a model, export the results as CSV and sort files into class folders."
+      />
+    )
+  },
+  {
+    id: 'generate',
+    label: 'Generate',
+    icon: <AutoAwesomeOutlinedIcon />,
+    group: 'work',
+    render: () => (
+      <PendingPanel
+        title="Generate"
+        subtitle="Sample new images token by token."
+        what="Here you will generate images with a model, watching them appear pixel by pixel, and keep the ones you like."
+      />
+    )
+  },
+  {
+    id: 'gallery',
+    label: 'Gallery',
+    icon: <CollectionsOutlinedIcon />,
+    group: 'library',
+    render: () => (
+      <PendingPanel
+        title="Gallery"
+        subtitle="Every generated image, searchable and saved."
+        what="Here you will browse, search and organise generated images into collections."
+      />
+    )
+  },
+  { id: 'models', label: 'Models', icon: <HubOutlinedIcon />, group: 'library', render: () => <ModelsPanel /> },
+  { id: 'settings', label: 'Settings', icon: <SettingsOutlinedIcon />, group: 'system', render: () => <SettingsPanel /> }
+]
+
+export function panelFromHash(hash: string): PanelId {
+  const id = hash.replace(/^#\/?/, '').split(/[/?]/)[0]
+  return panels.find((p) => p.id === id)?.id ?? 'datasets'
+}
