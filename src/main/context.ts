@@ -1,0 +1,58 @@
+// Everything a front end (Electron window, browser host, CLI) needs from the back
+// end, opened once per process: the library, its repositories, the event bus and
+// the job runner with the built-in job kinds registered.
+
+import { type AppInfo } from '../shared/contract'
+import { EventBus } from './events'
+import { JobRunner, libraryVerifyKind } from './jobs'
+import { DatasetsRepo } from './library/datasets'
+import { type Library, openLibrary } from './library/library'
+import { MediaRepo } from './library/media'
+import { ModelsRepo } from './library/models'
+import { SettingsRepo } from './library/settings'
+
+export interface AppContext {
+  host: AppInfo['host']
+  library: Library
+  bus: EventBus
+  jobs: JobRunner
+  repos: {
+    datasets: DatasetsRepo
+    settings: SettingsRepo
+    models: ModelsRepo
+    media: MediaRepo
+  }
+  close(): Promise<void>
+}
+
+export interface CreateContextOptions {
+  libraryDir: string
+  host: AppInfo['host']
+  /** Start taking queued jobs now (app, browser host). The CLI starts jobs itself. */
+  startJobs?: boolean
+}
+
+export function createContext(options: CreateContextOptions): AppContext {
+  const library = openLibrary(options.libraryDir)
+  const bus = new EventBus()
+  const jobs = new JobRunner(library.db, bus)
+  jobs.register('library.verify', libraryVerifyKind(library))
+  jobs.recover()
+  if (options.startJobs) jobs.start()
+  return {
+    host: options.host,
+    library,
+    bus,
+    jobs,
+    repos: {
+      datasets: new DatasetsRepo(library.db),
+      settings: new SettingsRepo(library.db),
+      models: new ModelsRepo(library.db),
+      media: new MediaRepo(library.db)
+    },
+    async close() {
+      await jobs.close()
+      library.close()
+    }
+  }
+}

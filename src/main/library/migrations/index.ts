@@ -1,0 +1,32 @@
+// The ordered list of migrations. Add a new numbered module and append it here;
+// never edit a migration that has shipped.
+
+import type Database from 'better-sqlite3'
+import { NewerSchemaError } from '../../errors'
+import { migration001 } from './001_initial'
+import { type Migration } from './types'
+
+export const migrations: readonly Migration[] = [migration001]
+export const LATEST_SCHEMA_VERSION = migrations.length
+
+migrations.forEach((m, i) => {
+  if (m.version !== i + 1) throw new Error(`Migration ${m.name} has version ${m.version}, expected ${i + 1}`)
+})
+
+/**
+ * Brings the database up to `target` (default: latest). Each migration runs in its
+ * own transaction that also sets `PRAGMA user_version`, so a crash leaves the
+ * database at a whole version. A database newer than this code is refused.
+ */
+export function migrate(db: Database.Database, dbPath: string, target = LATEST_SCHEMA_VERSION): number {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > LATEST_SCHEMA_VERSION) throw new NewerSchemaError(current, LATEST_SCHEMA_VERSION, dbPath)
+  for (const m of migrations) {
+    if (m.version <= current || m.version > target) continue
+    db.transaction(() => {
+      m.up(db)
+      db.pragma(`user_version = ${m.version}`)
+    }).immediate()
+  }
+  return db.pragma('user_version', { simple: true }) as number
+}

@@ -1,0 +1,57 @@
+// One handler per contract method. Handlers get input already validated by the
+// dispatcher, throw AppError subclasses for expected failures, and return plain data.
+
+import { platform } from 'node:process'
+import { type MethodName, type MethodParsedInput, type MethodResult } from '../../shared/contract'
+import { type AppContext } from '../context'
+import { APP_VERSION } from './version'
+
+export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
+export type Handlers = { [M in MethodName]: Handler<M> }
+
+export function createServices(ctx: AppContext): Handlers {
+  const { repos, jobs, bus, library } = ctx
+  return {
+    'app.info': () => ({
+      name: 'Tessera Studio',
+      version: APP_VERSION,
+      libraryPath: library.paths.root,
+      host: ctx.host,
+      platform,
+      schemaVersion: library.schemaVersion
+    }),
+
+    'settings.get': () => repos.settings.get(),
+    'settings.set': (input) => {
+      const s = repos.settings.set(input)
+      bus.emit('library.changed', { domain: 'settings' })
+      return s
+    },
+
+    'jobs.list': (input) => jobs.list(input.states, input.limit),
+    'jobs.get': (input) => jobs.get(input.id),
+    'jobs.cancel': (input) => jobs.cancel(input.id),
+    'jobs.pause': (input) => jobs.pause(input.id),
+    'jobs.resume': (input) => jobs.resume(input.id),
+
+    'datasets.list': () => repos.datasets.list(),
+    'datasets.get': (input) => repos.datasets.get(input.ref),
+    'datasets.create': (input) => {
+      const d = repos.datasets.create(input)
+      bus.emit('library.changed', { domain: 'datasets', id: d.id })
+      return d
+    },
+    'datasets.rename': (input) => {
+      const d = repos.datasets.rename(input.ref, input.name)
+      bus.emit('library.changed', { domain: 'datasets', id: d.id })
+      return d
+    },
+    'datasets.delete': (input) => {
+      const r = repos.datasets.delete(input.ref)
+      bus.emit('library.changed', { domain: 'datasets', id: r.id })
+      return r
+    },
+
+    'models.list': () => repos.models.list()
+  }
+}
