@@ -2,3 +2,5 @@
 export * from './graph'
 export * from './ops'
 export * from './serialize'
+export * from './autodiff'
+export * from './nn'

@@ -355,11 +355,12 @@ export function gather(data: Value, indices: Value, axis = 0): Value {
   return one(data.graph.node('Gather', [data, indices], [{ dtype: data.dtype, shape }], { axis: attr.int(a) }))
 }
 
-/** One-hot along a new last axis: [..] int -> [.., depth] of `dtype`. */
+/** One-hot along a new last axis: [..] int -> [.., depth] of `dtype` (ORT CPU has float32 OneHot; others are cast). */
 export function oneHot(indices: Value, depth: number, dtype: DType = 'float32'): Value {
   const g = indices.graph
-  const vals = g.tensor([0, 1], [2], dtype)
-  return one(g.node('OneHot', [indices, g.ints([depth]), vals], [{ dtype, shape: [...indices.shape, depth] }], { axis: attr.int(-1) }))
+  const vals = g.tensor([0, 1], [2], 'float32')
+  const oh = one(g.node('OneHot', [indices, g.ints([depth]), vals], [{ dtype: 'float32', shape: [...indices.shape, depth] }], { axis: attr.int(-1) }))
+  return cast(oh, dtype)
 }
 
 /** A tensor of `dims` filled with `value` (symbolic dims looked up in `sources`). */
@@ -380,4 +381,31 @@ export function causalMask(g: Graph, t: number): Value {
   const vals = new Array<number>(t * t)
   for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) vals[i * t + j] = j <= i ? 1 : 0
   return g.tensor(vals, [t, t], 'bool')
+}
+
+/** Broadcast `x` to the run-time shape of `like`. */
+export function expandLike(x: Value, like: Value): Value {
+  const shape = broadcastShapes('Expand', x.shape, like.shape)
+  return one(x.graph.node('Expand', [x, shapeOf(like)], [{ dtype: x.dtype, shape }]))
+}
+
+/** Zero-pad with static `pads` ([begin_0, .., begin_n, end_0, .., end_n], ONNX order). */
+export function pad(x: Value, pads: readonly number[]): Value {
+  if (pads.length !== 2 * x.rank) throw new GraphError(`Pad: ${pads.length} pads for ${x}`)
+  const shape = x.shape.map((d, i) => {
+    const p = (pads[i] as number) + (pads[i + x.rank] as number)
+    return p === 0 ? d : typeof d === 'number' ? d + p : `${d}+${p}`
+  })
+  return one(x.graph.node('Pad', [x, x.graph.ints(pads)], [{ dtype: x.dtype, shape }], { mode: attr.string('constant') }))
+}
+
+/** `data` with `updates` added at `indices` (ScatterND, reduction add; repeated indices accumulate). */
+export function scatterNDAdd(data: Value, indices: Value, updates: Value): Value {
+  if (indices.dtype !== 'int64') throw new GraphError(`ScatterND: indices must be int64, got ${indices}`)
+  return one(data.graph.node('ScatterND', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], { reduction: attr.string('add') }))
+}
+
+/** Product of the elements (all axes), as ReduceProd. */
+export function reduceProd(x: Value, axes?: readonly number[], keepdims = false): Value {
+  return reduce('ReduceProd', x, axes, keepdims)
 }

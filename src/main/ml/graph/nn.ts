@@ -1,0 +1,85 @@
+// Composite layers built from primitive ops (so autodiff needs no rules for them): the pieces
+// a GPT needs. Shapes in comments: B batch, T sequence, C width, H heads, V vocabulary.
+
+import { type Graph, GraphError, type Value } from './graph'
+import {
+  add,
+  causalMask,
+  div,
+  logSoftmax,
+  matmul,
+  mul,
+  oneHot,
+  reduceMean,
+  reduceSum,
+  reshape,
+  sigmoid,
+  softmax,
+  split,
+  sqrt,
+  transpose,
+  where
+} from './ops'
+
+/** x @ w (+ b), w stored [in, out] as in Hugging Face Conv1D. */
+export function linear(x: Value, w: Value, b?: Value): Value {
+  const y = matmul(x, w)
+  return b ? add(y, b) : y
+}
+
+/** RMS-style layer norm (ImageGPT): x / sqrt(mean(x^2, -1) + eps) * w. */
+export function rmsNorm(x: Value, w: Value, eps = 1e-5): Value {
+  const ms = reduceMean(mul(x, x), [-1], true) // (.., 1)
+  return mul(div(x, sqrt(add(ms, eps))), w)
+}
+
+/** quick_gelu: x * sigmoid(1.702 x). */
+export function quickGelu(x: Value): Value {
+  return mul(x, sigmoid(mul(x, 1.702)))
+}
+
+/**
+ * Softmax cross-entropy per position: -log softmax(logits)[label]. logits (.., V), labels
+ * (..) int; returns (..). Built from LogSoftmax, OneHot and a sum so its gradient is
+ * softmax - onehot through the primitive rules.
+ */
+export function softmaxCrossEntropy(logits: Value, labels: Value): Value {
+  const v = logits.shape[logits.rank - 1]
+  if (typeof v !== 'number') throw new GraphError(`softmaxCrossEntropy: vocabulary axis of ${logits} must be static`)
+  const lp = logSoftmax(logits, -1)
+  return mul(reduceSum(mul(lp, oneHot(labels, v, logits.dtype)), [-1]), -1)
+}
+
+/** Mean of softmaxCrossEntropy over every position (or weighted by `weights`, sum w = 1 or as given). */
+export function meanCrossEntropy(logits: Value, labels: Value, weights?: Value): Value {
+  const ce = softmaxCrossEntropy(logits, labels)
+  return weights ? div(reduceSum(mul(ce, weights)), reduceSum(weights)) : reduceMean(ce)
+}
+
+export interface AttentionParams {
+  /** [C, 3C] and [3C]: q, k, v in that order (Hugging Face c_attn). */
+  qkvW: Value
+  qkvB?: Value
+  /** [C, C] and [C] (c_proj). */
+  projW: Value
+  projB?: Value
+}
+
+/**
+ * Causal multi-head self-attention on x (B, T, C) with static T: softmax(q k^T / sqrt(hd))
+ * with the future masked out by Where, then the output projection.
+ */
+export function causalSelfAttention(x: Value, p: AttentionParams, heads: number): Value {
+  const g: Graph = x.graph
+  const T = x.shape[1]
+  const C = x.shape[2]
+  if (typeof T !== 'number' || typeof C !== 'number') throw new GraphError(`causalSelfAttention: T and C of ${x} must be static`)
+  if (C % heads !== 0) throw new GraphError(`causalSelfAttention: width ${C} is not divisible by ${heads} heads`)
+  const hd = C / heads
+  const qkv = linear(x, p.qkvW, p.qkvB) // (B, T, 3C)
+  const [q, k, v] = split(qkv, [C, C, C], -1).map((t) => transpose(reshape(t, [x.shape[0] as number | string, T, heads, hd]), [0, 2, 1, 3])) // (B, H, T, hd)
+  const scores = mul(matmul(q as Value, transpose(k as Value, [0, 1, 3, 2])), 1 / Math.sqrt(hd)) // (B, H, T, T)
+  const att = softmax(where(causalMask(g, T), scores, -1e9), -1)
+  const y = transpose(matmul(att, v as Value), [0, 2, 1, 3]) // (B, T, H, hd)
+  return linear(reshape(y, [x.shape[0] as number | string, T, C]), p.projW, p.projB)
+}
