@@ -83,3 +83,38 @@ export function causalSelfAttention(x: Value, p: AttentionParams, heads: number)
   const y = transpose(matmul(att, v as Value), [0, 2, 1, 3]) // (B, T, H, hd)
   return linear(reshape(y, [x.shape[0] as number | string, T, C]), p.projW, p.projB)
 }
+
+export interface BlockParams {
+  ln1: Value
+  attn: AttentionParams
+  ln2: Value
+  fcW: Value
+  fcB?: Value
+  projW: Value
+  projB?: Value
+}
+
+/** Declare one ImageGPT-style block's parameters named `${prefix}.…` (Hugging Face names). */
+export function blockParams(g: Graph, prefix: string, width: number, dtype: 'float32' | 'float64' = 'float32'): BlockParams {
+  const C = width
+  return {
+    ln1: g.param(`${prefix}.ln_1.weight`, [C], dtype),
+    attn: {
+      qkvW: g.param(`${prefix}.attn.c_attn.weight`, [C, 3 * C], dtype),
+      qkvB: g.param(`${prefix}.attn.c_attn.bias`, [3 * C], dtype),
+      projW: g.param(`${prefix}.attn.c_proj.weight`, [C, C], dtype),
+      projB: g.param(`${prefix}.attn.c_proj.bias`, [C], dtype)
+    },
+    ln2: g.param(`${prefix}.ln_2.weight`, [C], dtype),
+    fcW: g.param(`${prefix}.mlp.c_fc.weight`, [C, 4 * C], dtype),
+    fcB: g.param(`${prefix}.mlp.c_fc.bias`, [4 * C], dtype),
+    projW: g.param(`${prefix}.mlp.c_proj.weight`, [4 * C, C], dtype),
+    projB: g.param(`${prefix}.mlp.c_proj.bias`, [C], dtype)
+  }
+}
+
+/** Pre-norm GPT block: x + attn(ln1(x)), then + mlp(ln2(x)) with quick_gelu. x (B, T, C). */
+export function transformerBlock(x: Value, p: BlockParams, heads: number, eps = 1e-5): Value {
+  const a = add(x, causalSelfAttention(rmsNorm(x, p.ln1, eps), p.attn, heads))
+  return add(a, linear(quickGelu(linear(rmsNorm(a, p.ln2, eps), p.fcW, p.fcB)), p.projW, p.projB))
+}

@@ -1,2 +1,3 @@
 // The runtime's public API (the only module that imports onnxruntime-node).
 export * from './session'
+export * from './trainer'

@@ -1,0 +1,200 @@
+// Runs training-step graphs (graph/optim.ts) step after step, keeping parameters and optimizer
+// state resident as ORT tensors. onnxruntime-node 1.30 on CPU has no IO binding: every run
+// reads inputs from JS buffers (without copying) and writes outputs into JS buffers. We give
+// it preallocated output tensors (two sets, swapped each step: the outputs of step k are the
+// inputs of step k+1), so no buffer is allocated or copied in JS between steps.
+
+import * as ort from 'onnxruntime-node'
+import { type StepGraph, type TensorSpec } from '../graph/optim'
+import { type CompiledSession, type Feed, fromOrt, type HostTensor, type Runtime, toOrt } from './session'
+
+function alloc(t: TensorSpec, fill = 0): ort.Tensor {
+  const n = t.dims.reduce((p, q) => p * q, 1)
+  if (t.dtype === 'float32') return new ort.Tensor('float32', new Float32Array(n).fill(fill), t.dims)
+  if (t.dtype === 'float64') return new ort.Tensor('float64', new Float64Array(n).fill(fill), t.dims)
+  throw new Error(`Trainer: ${t.name} has unsupported dtype ${t.dtype}`)
+}
+
+function scalar(dtype: TensorSpec['dtype'], v: number): ort.Tensor {
+  return dtype === 'float64' ? new ort.Tensor('float64', Float64Array.of(v), []) : new ort.Tensor('float32', Float32Array.of(v), [])
+}
+
+/** Copy host data into a resident tensor (checks size). */
+function load(dst: ort.Tensor, src: HostTensor, name: string): void {
+  const d = dst.data as Float32Array | Float64Array
+  if (src.data.length !== d.length) throw new Error(`Trainer: ${name} has ${src.data.length} values, expected ${d.length}`)
+  d.set(src.data as Float32Array | Float64Array)
+}
+
+export interface StepResult {
+  /** 'loss', 'grad_norm' and the forward's metrics. */
+  metrics: Record<string, number>
+  step: number
+}
+
+/**
+ * Owns the resident parameters and state for one StepGraph (buildTrainStep). `step` feeds
+ * the batch, lr and the 1-based step count, and advances the parameters in place.
+ */
+export class Trainer {
+  private cur: Map<string, ort.Tensor>
+  private alt: Map<string, ort.Tensor>
+  private count = 0
+  private readonly dtype: TensorSpec['dtype']
+
+  private constructor(
+    readonly spec: StepGraph,
+    readonly session: CompiledSession,
+    init: Record<string, HostTensor>
+  ) {
+    this.cur = new Map()
+    this.alt = new Map()
+    this.dtype = spec.params[0]?.dtype ?? 'float32'
+    for (const p of spec.params) {
+      const t = alloc(p)
+      const src = init[p.name]
+      if (!src) throw new Error(`Trainer: no initial value for parameter ${p.name}`)
+      load(t, src, p.name)
+      this.cur.set(p.name, t)
+      this.alt.set(p.name, alloc(p))
+    }
+    for (const s of spec.state) {
+      this.cur.set(s.name, alloc(s, s.init))
+      this.alt.set(s.name, alloc(s, s.init))
+    }
+  }
+
+  static async create(runtime: Runtime, spec: StepGraph, init: Record<string, HostTensor>): Promise<Trainer> {
+    return new Trainer(spec, await runtime.compile(spec.graph), init)
+  }
+
+  get steps(): number {
+    return this.count
+  }
+
+  /** One optimizer step on `batch`; parameters and state advance in place. */
+  async step(batch: Record<string, Feed>, lr: number): Promise<StepResult> {
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const [k, v] of Object.entries(batch)) feeds[k] = toOrt(v)
+    for (const [k, v] of this.cur) feeds[k] = v
+    const names = new Set(this.session.inputNames)
+    if (names.has('lr')) feeds.lr = scalar(this.dtype, lr)
+    if (names.has('step')) feeds.step = scalar(this.dtype, this.count + 1)
+    const fetches: Record<string, ort.Tensor | null> = {}
+    for (const p of this.spec.params) fetches[p.output] = this.alt.get(p.name) as ort.Tensor
+    for (const s of this.spec.state) fetches[s.output] = this.alt.get(s.name) as ort.Tensor
+    for (const m of this.spec.metrics) fetches[m] = null
+    const out = await this.session.session.run(feeds, fetches as never)
+    const metrics: Record<string, number> = {}
+    for (const m of this.spec.metrics) metrics[m] = Number((out[m] as ort.Tensor).data[0])
+    const t = this.cur
+    this.cur = this.alt
+    this.alt = t
+    this.count++
+    return { metrics, step: this.count }
+  }
+
+  /** The resident tensors (parameters and state); valid until the next step. */
+  currentTensors(): ReadonlyMap<string, ort.Tensor> {
+    return this.cur
+  }
+
+  /** Current parameters as host tensors (copies, safe to keep). */
+  params(): Record<string, HostTensor> {
+    const out: Record<string, HostTensor> = {}
+    for (const p of this.spec.params) {
+      const h = fromOrt(this.cur.get(p.name) as ort.Tensor)
+      out[p.name] = { ...h, data: h.data.slice() }
+    }
+    return out
+  }
+
+  /** Current optimizer state as host tensors (copies), e.g. for checkpoints. */
+  state(): Record<string, HostTensor> {
+    const out: Record<string, HostTensor> = {}
+    for (const s of this.spec.state) {
+      const h = fromOrt(this.cur.get(s.name) as ort.Tensor)
+      out[s.name] = { ...h, data: h.data.slice() }
+    }
+    return out
+  }
+
+  /** Restore parameters/state (and the step count) from a checkpoint. */
+  restore(values: Record<string, HostTensor>, steps: number): void {
+    for (const [k, v] of Object.entries(values)) {
+      const t = this.cur.get(k)
+      if (!t) throw new Error(`Trainer: unknown tensor ${k}`)
+      load(t, v, k)
+    }
+    this.count = steps
+  }
+}
+
+/**
+ * Gradient accumulation over micro-batches with a gradStep and an applyStep graph
+ * (graph/optim.ts): `accumulate` adds one micro-batch's gradients, `apply` takes the
+ * optimizer step with the mean gradient and clears the accumulators.
+ */
+export class AccumulatingTrainer {
+  private readonly acc = new Map<string, ort.Tensor>()
+  private readonly accAlt = new Map<string, ort.Tensor>()
+  private micro = 0
+  private lossSum = 0
+
+  private constructor(
+    readonly grad: StepGraph,
+    readonly gradSession: CompiledSession,
+    readonly apply: Trainer
+  ) {
+    for (const s of grad.state) {
+      this.acc.set(s.name, alloc(s))
+      this.accAlt.set(s.name, alloc(s))
+    }
+  }
+
+  static async create(runtime: Runtime, grad: StepGraph, apply: StepGraph, init: Record<string, HostTensor>): Promise<AccumulatingTrainer> {
+    return new AccumulatingTrainer(grad, await runtime.compile(grad.graph), await Trainer.create(runtime, apply, init))
+  }
+
+  /** Forward + backward on one micro-batch; returns its metrics. */
+  async accumulate(batch: Record<string, Feed>): Promise<Record<string, number>> {
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const [k, v] of Object.entries(batch)) feeds[k] = toOrt(v)
+    const cur = this.apply.currentTensors()
+    for (const p of this.grad.params) feeds[p.name] = cur.get(p.name) as ort.Tensor
+    for (const [k, v] of this.acc) feeds[k] = v
+    const fetches: Record<string, ort.Tensor | null> = {}
+    for (const s of this.grad.state) fetches[s.output] = this.accAlt.get(s.name) as ort.Tensor
+    for (const m of this.grad.metrics) fetches[m] = null
+    const out = await this.gradSession.session.run(feeds, fetches as never)
+    for (const s of this.grad.state) {
+      const a = this.acc.get(s.name) as ort.Tensor
+      this.acc.set(s.name, this.accAlt.get(s.name) as ort.Tensor)
+      this.accAlt.set(s.name, a)
+    }
+    this.micro++
+    const metrics: Record<string, number> = {}
+    for (const m of this.grad.metrics) metrics[m] = Number((out[m] as ort.Tensor).data[0])
+    this.lossSum += metrics.loss ?? 0
+    return metrics
+  }
+
+  /** The optimizer step with the mean of the accumulated gradients. */
+  async step(lr: number): Promise<StepResult> {
+    if (this.micro === 0) throw new Error('AccumulatingTrainer: no micro-batch accumulated')
+    const feeds: Record<string, Feed> = {}
+    for (const [k, v] of this.acc) feeds[k] = v
+    const dtype = this.grad.params[0]?.dtype ?? 'float32'
+    feeds.grad_scale = scalar(dtype, 1 / this.micro)
+    const r = await this.apply.step(feeds, lr)
+    r.metrics.loss = this.lossSum / this.micro
+    for (const t of this.acc.values()) (t.data as Float32Array).fill(0)
+    this.micro = 0
+    this.lossSum = 0
+    return r
+  }
+
+  params(): Record<string, HostTensor> {
+    return this.apply.params()
+  }
+}
