@@ -1,0 +1,147 @@
+// Runs the ImageGPT graphs for one model: scoring (NLL), logits, features, class probabilities.
+// Sessions are built once per graph variant and kept; weights are fed as inputs (no copy).
+
+import { type BuiltGraph, buildDecodeStep, buildForward, type ForwardOptions } from './graphs'
+import { type PixelGptModel, seqLen, sosToken, hasClassifier, hasLmHead } from './model'
+import { type CompiledSession, type HostTensor, type Runtime, defaultRuntime } from '../runtime'
+
+export interface LoadedGraph {
+  session: CompiledSession
+  params: string[]
+}
+
+export class PixelGptRunner {
+  private readonly graphs = new Map<string, Promise<LoadedGraph>>()
+  private readonly feeds: Record<string, HostTensor> = {}
+
+  constructor(
+    readonly model: PixelGptModel,
+    readonly runtime: Runtime = defaultRuntime()
+  ) {
+    for (const [name, t] of model.weights) this.feeds[name] = { dtype: 'float32', dims: t.shape, data: t.data }
+  }
+
+  /** A compiled graph variant, built on first use. */
+  graph(key: string, build: () => BuiltGraph): Promise<LoadedGraph> {
+    let hit = this.graphs.get(key)
+    if (!hit) {
+      hit = (async () => {
+        const built = build()
+        return { session: await this.runtime.compile(built.graph), params: built.params }
+      })()
+      hit.catch(() => this.graphs.delete(key))
+      this.graphs.set(key, hit)
+    }
+    return hit
+  }
+
+  /** The weight feeds a graph needs. */
+  weightFeeds(params: readonly string[]): Record<string, HostTensor> {
+    const out: Record<string, HostTensor> = {}
+    for (const name of params) {
+      const f = this.feeds[name]
+      if (!f) throw new Error(`The model has no weight "${name}".`)
+      out[name] = f
+    }
+    return out
+  }
+
+  forwardGraph(opts: ForwardOptions): Promise<LoadedGraph> {
+    return this.graph(`forward:${JSON.stringify(opts)}`, () => buildForward(this.model.config, opts))
+  }
+
+  decodeGraph(capacity: number): Promise<LoadedGraph> {
+    return this.graph(`decode:${capacity}`, () => buildDecodeStep(this.model.config, capacity))
+  }
+
+  /** Runs a forward variant on a (B, T) batch of ids. */
+  async runForward(opts: ForwardOptions, ids: BigInt64Array, batch: number, extra: Record<string, HostTensor> = {}): Promise<Record<string, HostTensor>> {
+    const { session, params } = await this.forwardGraph(opts)
+    const T = ids.length / batch
+    return session.runHost({ ids: { dtype: 'int64', dims: [batch, T], data: ids }, ...extra, ...this.weightFeeds(params) })
+  }
+
+  /**
+   * Mean next-token negative log-likelihood (nats per token) of each image under the model:
+   * input [start, t1 .. t_{T-1}], targets [t1 .. tT]; start is SOS unless a class token is given.
+   */
+  async nll(images: readonly ArrayLike<number>[], startToken = sosToken(this.model.config)): Promise<number[]> {
+    requireLm(this.model)
+    const T = seqLen(this.model.config)
+    const { ids, targets } = lmBatch(images, T, startToken)
+    const out = await this.runForward({ loss: true }, ids, images.length, { targets: { dtype: 'int64', dims: [images.length, T], data: targets } })
+    return Array.from(out.nll?.data as Float32Array)
+  }
+
+  /** lm_head logits (B, T, K) for [start, t1 .. t_{T-1}]. */
+  async logits(images: readonly ArrayLike<number>[], startToken = sosToken(this.model.config)): Promise<HostTensor> {
+    requireLm(this.model)
+    const { ids } = lmBatch(images, seqLen(this.model.config), startToken)
+    return (await this.runForward({ logits: true }, ids, images.length)).logits as HostTensor
+  }
+
+  /** Classifier probabilities (B, N) for plain pixel tokens, as the Hugging Face classifier sees them. */
+  async classProbabilities(images: readonly ArrayLike<number>[]): Promise<number[][]> {
+    if (!hasClassifier(this.model)) throw new Error('This model has no classifier head.')
+    const T = seqLen(this.model.config)
+    const ids = pixelBatch(images, T)
+    const N = this.model.classes.length
+    const out = await this.runForward({ classLabels: N }, ids, images.length)
+    const logits = out.class_logits?.data as Float32Array
+    return images.map((_, b) => softmaxRow(logits.subarray(b * N, b * N + N)))
+  }
+
+  /** Pooled features (B, C) from layer `layer` (1..L) of the plain pixel tokens. */
+  async features(images: readonly ArrayLike<number>[], layer = this.model.config.layers): Promise<Float32Array[]> {
+    const T = seqLen(this.model.config)
+    const C = this.model.config.width
+    const out = await this.runForward({ featureLayers: [layer] }, pixelBatch(images, T), images.length)
+    const f = out[`features_${layer}`]?.data as Float32Array
+    return images.map((_, b) => f.slice(b * C, b * C + C))
+  }
+}
+
+function requireLm(m: PixelGptModel): void {
+  if (!hasLmHead(m)) throw new Error('This model has no lm_head, so it cannot score or generate images.')
+}
+
+function checkTokens(img: ArrayLike<number>, T: number, K: number): void {
+  if (img.length !== T) throw new RangeError(`An image has ${img.length} tokens; the model needs ${T}.`)
+  for (let i = 0; i < T; i++) {
+    const t = img[i] as number
+    if (!Number.isInteger(t) || t < 0 || t >= K) throw new RangeError(`Token ${t} at position ${i} is not a palette index (0..${K - 1}).`)
+  }
+}
+
+/** [start, t1 .. t_{T-1}] and [t1 .. tT] as int64. */
+export function lmBatch(images: readonly ArrayLike<number>[], T: number, startToken: number): { ids: BigInt64Array; targets: BigInt64Array } {
+  const ids = new BigInt64Array(images.length * T)
+  const targets = new BigInt64Array(images.length * T)
+  images.forEach((img, b) => {
+    if (img.length !== T) throw new RangeError(`An image has ${img.length} tokens; the model needs ${T}.`)
+    ids[b * T] = BigInt(startToken)
+    for (let i = 0; i < T; i++) {
+      const t = BigInt(img[i] as number)
+      targets[b * T + i] = t
+      if (i + 1 < T) ids[b * T + i + 1] = t
+    }
+  })
+  return { ids, targets }
+}
+
+export function pixelBatch(images: readonly ArrayLike<number>[], T: number): BigInt64Array {
+  const ids = new BigInt64Array(images.length * T)
+  images.forEach((img, b) => {
+    checkTokens(img, T, Number.MAX_SAFE_INTEGER)
+    for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(img[i] as number)
+  })
+  return ids
+}
+
+export function softmaxRow(x: ArrayLike<number>): number[] {
+  let m = -Infinity
+  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i] as number)
+  const e = Array.from({ length: x.length }, (_, i) => Math.exp((x[i] as number) - m))
+  const s = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / s)
+}
