@@ -62,6 +62,13 @@ export function buildTheme(mode: 'light' | 'dark'): Theme {
           }
         }
       },
+      // No ink ripples (calmer for a desktop tool); keyboard focus gets a plain outline instead.
+      MuiButtonBase: {
+        defaultProps: { disableRipple: true },
+        styleOverrides: {
+          root: { '&.Mui-focusVisible': { outline: `2px solid ${alpha(accent, 0.7)}`, outlineOffset: -2 } }
+        }
+      },
       MuiButton: { defaultProps: { size: 'small', disableElevation: true } },
       MuiIconButton: { defaultProps: { size: 'small' } },
       MuiTextField: { defaultProps: { size: 'small' } },

@@ -203,7 +203,7 @@ function ClassChips({ dataset }: { dataset: Dataset }) {
         No classes
       </Typography>
     )
-  const shown = dataset.classes.slice(0, 6)
+  const shown = dataset.classes.slice(0, 5)
   const rest = dataset.classes.length - shown.length
   return (
     <Stack sx={{ flexWrap: 'wrap' }} direction="row" useFlexGap spacing={0.5}>
