@@ -1,0 +1,28 @@
+// Messages between the main thread and the ML worker (src/main/ml/worker.ts). Plain data
+// only: tensors cross as HostTensor, with their buffers transferred, not copied.
+
+import { type HostTensor, type ProviderReport, type RuntimeOptions } from './session'
+
+export type WorkerRequest =
+  | { id: number; type: 'configure'; options: RuntimeOptions }
+  | { id: number; type: 'load'; model: Uint8Array }
+  | { id: number; type: 'run'; hash: string; feeds: Record<string, HostTensor>; fetches?: string[] }
+  | { id: number; type: 'report' }
+  | { id: number; type: 'dispose' }
+
+export type WorkerReply =
+  | { id: number; ok: true; type: 'load'; hash: string; inputNames: string[]; outputNames: string[] }
+  | { id: number; ok: true; type: 'run'; outputs: Record<string, HostTensor> }
+  | { id: number; ok: true; type: 'report'; report: ProviderReport }
+  | { id: number; ok: true; type: 'configure' | 'dispose' }
+  | { id: number; ok: false; error: string }
+
+/** The ArrayBuffers under a set of tensors (for postMessage transfer lists). */
+export function buffersOf(ts: Record<string, HostTensor>): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>()
+  for (const t of Object.values(ts)) {
+    const b = t.data.buffer
+    if (b instanceof ArrayBuffer) seen.add(b)
+  }
+  return [...seen]
+}

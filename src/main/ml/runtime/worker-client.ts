@@ -1,0 +1,81 @@
+// Main-thread side of the ML worker: a promise API over postMessage. Requests are answered
+// in order by the worker; each has an id so replies can be matched regardless.
+
+import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { buffersOf, type WorkerReply, type WorkerRequest } from './protocol'
+import { type HostTensor, type ProviderReport, type RuntimeOptions } from './session'
+
+type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
+type Body<T> = T extends unknown ? Omit<T, 'id'> : never
+
+export class MlWorkerClient {
+  private readonly worker: Worker
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+
+  /** `path`: the built worker (out/main/mlWorker.js); for the TypeScript source use `fromSource`. */
+  constructor(path: string | URL, options: WorkerOptions = {}) {
+    this.worker = new Worker(path, options)
+    this.worker.on('message', (r: WorkerReply) => {
+      const p = this.pending.get(r.id)
+      if (!p) return
+      this.pending.delete(r.id)
+      if (r.ok) p.resolve(r)
+      else p.reject(new Error(r.error))
+    })
+    this.worker.on('error', (e) => this.failAll(e))
+    this.worker.on('exit', (code) => this.failAll(new Error(`ML worker exited with code ${code}`)))
+  }
+
+  /**
+   * A worker running the TypeScript source (src/main/ml/worker.ts) through tsx, for tests and
+   * scripts. (`execArgv: ['--import', 'tsx']` does not reach a worker's entry file on Node 20,
+   * so the entry is required after registering tsx's CommonJS hook.)
+   */
+  static fromSource(tsPath: string): MlWorkerClient {
+    return new MlWorkerClient(`require('tsx/cjs'); require(${JSON.stringify(tsPath)})`, { eval: true })
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e)
+    this.pending.clear()
+  }
+
+  private request(body: Body<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ ...body, id } as WorkerRequest, transfer)
+    })
+  }
+
+  async configure(options: RuntimeOptions): Promise<void> {
+    await this.request({ type: 'configure', options })
+  }
+
+  /** Load ONNX bytes; returns the hash to run it by. */
+  async load(model: Uint8Array): Promise<{ hash: string; inputNames: string[]; outputNames: string[] }> {
+    const r = await this.request({ type: 'load', model })
+    if (!r.ok || r.type !== 'load') throw new Error('unexpected reply to load')
+    return { hash: r.hash, inputNames: r.inputNames, outputNames: r.outputNames }
+  }
+
+  /** Run a loaded model. With `transfer`, the feeds' buffers move to the worker (unusable here after). */
+  async run(hash: string, feeds: Record<string, HostTensor>, opts: { fetches?: string[]; transfer?: boolean } = {}): Promise<Record<string, HostTensor>> {
+    const body: Body<WorkerRequest> = opts.fetches ? { type: 'run', hash, feeds, fetches: opts.fetches } : { type: 'run', hash, feeds }
+    const r = await this.request(body, opts.transfer ? buffersOf(feeds) : [])
+    if (!r.ok || r.type !== 'run') throw new Error('unexpected reply to run')
+    return r.outputs
+  }
+
+  async report(): Promise<ProviderReport> {
+    const r = await this.request({ type: 'report' })
+    if (!r.ok || r.type !== 'report') throw new Error('unexpected reply to report')
+    return r.report
+  }
+
+  async close(): Promise<void> {
+    await this.request({ type: 'dispose' }).catch(() => undefined)
+    await this.worker.terminate()
+  }
+}
