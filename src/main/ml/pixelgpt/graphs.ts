@@ -127,12 +127,26 @@ function lnName(c: PixelGptConfig, l: number): string {
   return l < c.layers ? `transformer.h.${l}.ln_1.weight` : 'transformer.ln_f.weight'
 }
 
+/** The values a forward builds, before any is made a graph output. */
+export interface ForwardValues {
+  ids: Value
+  params: string[]
+  logits?: Value
+  argmax?: Value
+  targets?: Value
+  /** (B) mean cross-entropy per sequence, and its mean over the batch. */
+  nll?: Value
+  loss?: Value
+  features: Map<number, Value>
+  classLogits?: Value
+}
+
 /**
- * The full-sequence forward: input `ids` (B, T) int64 (the caller puts SOS or a class token
- * first for language modelling; the classifier reads the plain pixel tokens, as Hugging Face does).
+ * The full-sequence forward into graph `g`: input `ids` (B, T) int64 (the caller puts SOS or a
+ * class token first for language modelling; the classifier reads the plain pixel tokens, as
+ * Hugging Face does). Declares the weights it uses as parameters; outputs nothing.
  */
-export function buildForward(c: PixelGptConfig, opts: ForwardOptions): BuiltGraph {
-  const g = new GraphClass('pixelgpt-forward')
+export function forwardInto(g: Graph, c: PixelGptConfig, opts: ForwardOptions): ForwardValues {
   const p = new Params(g, paramShapes(c, opts.classLabels))
   const B = 'B'
   const T: Dim = opts.seq ?? seqLen(c)
@@ -152,7 +166,7 @@ export function buildForward(c: PixelGptConfig, opts: ForwardOptions): BuiltGrap
     mask = lessOrEqual(unsqueeze(pos, [0]), unsqueeze(pos, [1])) // (T, T): key j <= query i
   }
   let h = add(gather(p.get('transformer.wte.weight'), ids), gather(p.get('transformer.wpe.weight'), pos)) // (B, T, C)
-  const features = new Map<number, Value>()
+  const out: ForwardValues = { ids, params: p.used, features: new Map() }
   const wanted = new Set(opts.featureLayers ?? [])
   for (const l of wanted) {
     if (!Number.isInteger(l) || l < 1 || l > c.layers) throw new RangeError(`Feature layer ${l} is outside 1..${c.layers}.`)
@@ -160,35 +174,39 @@ export function buildForward(c: PixelGptConfig, opts: ForwardOptions): BuiltGrap
   for (let l = 0; l < c.layers; l++) {
     h = add(h, attention(rmsNorm(h, p.get(`transformer.h.${l}.ln_1.weight`), c.eps), p, c, l, mask, B, T))
     h = add(h, mlp(rmsNorm(h, p.get(`transformer.h.${l}.ln_2.weight`), c.eps), p, l))
-    if (wanted.has(l + 1) && l + 1 < c.layers) features.set(l + 1, reduceMean(rmsNorm(h, p.get(lnName(c, l + 1)), c.eps), [1])) // (B, C)
+    if (wanted.has(l + 1) && l + 1 < c.layers) out.features.set(l + 1, reduceMean(rmsNorm(h, p.get(lnName(c, l + 1)), c.eps), [1])) // (B, C)
   }
   const hf = rmsNorm(h, p.get('transformer.ln_f.weight'), c.eps) // (B, T, C)
-  if (wanted.has(c.layers)) features.set(c.layers, reduceMean(hf, [1]))
-  for (const [l, f] of [...features].sort((a, b) => a[0] - b[0])) g.output(f, `features_${l}`)
+  if (wanted.has(c.layers)) out.features.set(c.layers, reduceMean(hf, [1]))
   if (opts.classLabels) {
-    const pooled = features.get(c.layers) ?? reduceMean(hf, [1]) // (B, C)
-    g.output(matmul(pooled, transpose(p.get('score.weight'), [1, 0])), 'class_logits') // (B, N)
+    const pooled = out.features.get(c.layers) ?? reduceMean(hf, [1]) // (B, C)
+    out.classLogits = matmul(pooled, transpose(p.get('score.weight'), [1, 0])) // (B, N)
   }
   if (opts.logits || opts.loss || opts.argmax) {
     const logits = matmul(hf, transpose(p.get('lm_head.weight'), [1, 0])) // (B, T, K)
     if (opts.loss) {
-      const targets = g.input('targets', 'int64', [B, T])
-      const ce = mul(reduceSum(mul(logSoftmax(logits, -1), oneHot(targets, c.paletteSize)), [-1]), -1) // (B, T)
-      g.output(reduceMean(ce, [1]), 'nll')
-      g.output(reduceMean(ce), 'loss')
+      out.targets = g.input('targets', 'int64', [B, T])
+      const ce = mul(reduceSum(mul(logSoftmax(logits, -1), oneHot(out.targets, c.paletteSize)), [-1]), -1) // (B, T)
+      out.nll = reduceMean(ce, [1])
+      out.loss = reduceMean(ce)
     }
-    if (opts.argmax) g.output(argMax(logits, -1), 'argmax')
-    if (opts.logits) g.output(logits, 'logits')
+    if (opts.argmax) out.argmax = argMax(logits, -1)
+    if (opts.logits) out.logits = logits
   }
-  return { graph: g, params: p.used }
+  return out
 }
 
-/**
- * The training loss graph for generative training: `ids` (B, T) = [start, t1 .. t_{T-1}],
- * `targets` (B, T) = [t1 .. tT]; output `loss`. The engine's training step differentiates it.
- */
-export function buildLmLoss(c: PixelGptConfig): BuiltGraph {
-  return buildForward(c, { loss: true })
+/** The full-sequence forward as its own graph, with the asked-for outputs. */
+export function buildForward(c: PixelGptConfig, opts: ForwardOptions): BuiltGraph {
+  const g = new GraphClass('pixelgpt-forward')
+  const v = forwardInto(g, c, opts)
+  for (const [l, f] of [...v.features].sort((a, b) => a[0] - b[0])) g.output(f, `features_${l}`)
+  if (v.classLogits) g.output(v.classLogits, 'class_logits')
+  if (v.nll) g.output(v.nll, 'nll')
+  if (v.loss) g.output(v.loss, 'loss')
+  if (v.argmax) g.output(v.argmax, 'argmax')
+  if (v.logits) g.output(v.logits, 'logits')
+  return { graph: g, params: v.params }
 }
 
 /**
