@@ -11,6 +11,7 @@ import {
   findChromium,
   openPanel,
   panels,
+  runCli,
   screenshotPath,
   startHost,
   tempLibrary,
@@ -29,6 +30,8 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
   beforeAll(async () => {
     assertBuilt()
     library = tempLibrary()
+    // A finished job in the library before the studio opens, so the Jobs drawer has history to show.
+    runCli(library.dir, ['library', 'verify'])
     host = await startHost(library.dir)
     const chromium = found.chromium!
     browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
@@ -134,7 +137,9 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
       }
       await page.getByTestId('jobs-open').click()
       await page.getByTestId('jobs-drawer').getByRole('heading', { name: 'Jobs', exact: true }).waitFor()
-      await page.locator('[data-testid=jobs-empty], [data-testid=job-row]').first().waitFor()
+      const verifyJob = page.getByTestId('job-row').filter({ hasText: 'Verify library files' })
+      await verifyJob.waitFor()
+      expect(await verifyJob.getAttribute('data-job-state')).toBe('done')
       await page.waitForTimeout(300) // let the drawer finish sliding in before the picture
       await page.screenshot({ path: screenshotPath(`jobs-${scheme}`) })
       await page.keyboard.press('Escape')

@@ -1,7 +1,7 @@
 // Shared pieces of the end-to-end tests: the built studio, a browser host child process
 // with its own library folder, and the Chromium to drive.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -44,10 +44,20 @@ export interface RunningHost {
   close: () => Promise<void>
 }
 
+function cli(): string {
+  return process.env.TESSERA_E2E_CLI ?? cliPath
+}
+
+/** Runs one `tessera --library DIR ...` command to completion; throws with its output when it fails. */
+export function runCli(libraryDir: string, args: string[]): string {
+  const result = spawnSync(process.execPath, [cli(), '--library', libraryDir, ...args], { cwd: root, encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`tessera ${args.join(' ')} exited ${result.status}:\n${result.stdout}${result.stderr}`)
+  return result.stdout
+}
+
 /** Starts `tessera --library DIR serve --port 0 --no-open` and waits for the URL it prints. */
 export function startHost(libraryDir: string): Promise<RunningHost> {
-  const cli = process.env.TESSERA_E2E_CLI ?? cliPath
-  const child = spawn(process.execPath, [cli, '--library', libraryDir, 'serve', '--port', '0', '--no-open'], {
+  const child = spawn(process.execPath, [cli(), '--library', libraryDir, 'serve', '--port', '0', '--no-open'], {
     cwd: root,
     env: { ...process.env, TESSERA_LIBRARY: libraryDir },
     stdio: ['ignore', 'pipe', 'pipe']

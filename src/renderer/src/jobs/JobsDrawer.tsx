@@ -52,11 +52,16 @@ function JobRow({ job }: { job: Job }) {
   const fraction = job.total && job.total > 0 ? Math.min(1, job.done / job.total) : null
   const showBar = job.state === 'running' || job.state === 'paused' || job.state === 'interrupted' || job.state === 'queued'
   const details: string[] = []
-  if (job.phase) details.push(job.phase)
+  const finished = !isActive(job.state) && job.state !== 'interrupted'
+  if (job.phase && !(finished && job.phase === job.state)) details.push(job.phase)
   if (job.total !== null) details.push(`${job.done.toLocaleString()} / ${job.total.toLocaleString()}`)
   else if (job.done > 0) details.push(job.done.toLocaleString())
   if (job.state === 'running' && job.rate !== null) details.push(`${job.rate < 10 ? job.rate.toFixed(2) : Math.round(job.rate)}/s`)
   if (job.state === 'running' && job.etaS !== null) details.push(`${formatDuration(job.etaS)} left`)
+  if (finished && job.startedAt && job.finishedAt) {
+    const seconds = (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000
+    if (Number.isFinite(seconds)) details.push(`took ${formatDuration(seconds)}`)
+  }
 
   return (
     <Box sx={{ px: 2, py: 1.5 }} data-testid="job-row" data-job-state={job.state}>
