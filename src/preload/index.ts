@@ -4,16 +4,14 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { eventNames, methodNames, type EventName, type Events, type TesseraApi } from '../shared/contract'
 import { type Result } from '../shared/result'
+import { IPC_CALL, IPC_EVENT } from '../main/host/ipc-channels'
 
 const knownMethods = new Set<string>(methodNames)
 const knownEvents = new Set<string>(eventNames)
 
-export const CALL_CHANNEL = 'tessera:call'
-export const EVENT_CHANNEL = 'tessera:event'
-
 const listeners = new Map<string, Set<(payload: unknown) => void>>()
 
-ipcRenderer.on(EVENT_CHANNEL, (_event: IpcRendererEvent, name: unknown, payload: unknown) => {
+ipcRenderer.on(IPC_EVENT, (_event: IpcRendererEvent, name: unknown, payload: unknown) => {
   if (typeof name !== 'string') return
   for (const listener of listeners.get(name) ?? []) listener(payload)
 })
@@ -23,7 +21,7 @@ const api: TesseraApi = {
     if (!knownMethods.has(method)) {
       return { ok: false, error: { code: 'UNKNOWN_METHOD', message: `There is no method named "${String(method)}".` } }
     }
-    return (await ipcRenderer.invoke(CALL_CHANNEL, method, input)) as Result<never>
+    return (await ipcRenderer.invoke(IPC_CALL, method, input)) as Result<never>
   },
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void) {
     if (!knownEvents.has(event)) throw new Error(`There is no event named "${String(event)}".`)

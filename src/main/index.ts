@@ -1,0 +1,137 @@
+// The Electron main process: one studio window, locked down (context isolation,
+// sandbox, no Node in the renderer, no navigation, no new windows, no permissions),
+// talking to the back end only through the contract over IPC (host/electron-ipc.ts).
+// Everything else — library, jobs, ML — is plain Node shared with the CLI and the
+// browser host.
+
+import { join } from 'node:path'
+import { app, BrowserWindow, nativeTheme, session, shell } from 'electron'
+import { createContext, type AppContext } from './context'
+import { createElectronIpc } from './host/electron-ipc'
+import { resolveLibraryDir } from './library/location'
+
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
+
+let mainWindow: BrowserWindow | null = null
+let context: AppContext | null = null
+let ipc: { dispose(): void } | null = null
+
+/** Only our own page may be shown: the built renderer (file://) or, in development, the dev server. */
+function isOwnPage(url: string): boolean {
+  try {
+    const u = new URL(url)
+    if (u.protocol === 'file:') return true
+    return devServerUrl !== undefined && u.origin === new URL(devServerUrl).origin
+  } catch {
+    return false
+  }
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1360,
+    height: 880,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'Tessera Studio',
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#121212' : '#fafafa',
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: join(__dirname, '../preload/index.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false
+    }
+  })
+  win.once('ready-to-show', () => win.show())
+
+  // No navigation away from the studio, and no new windows; http(s) links open in the
+  // user's browser instead.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isOwnPage(url)) event.preventDefault()
+  })
+  win.webContents.on('will-redirect', (event, url) => {
+    if (!isOwnPage(url)) event.preventDefault()
+  })
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  win.webContents.on('will-attach-webview', (event) => event.preventDefault())
+
+  if (devServerUrl) void win.loadURL(devServerUrl)
+  else void win.loadFile(join(__dirname, '../renderer/index.html'))
+  return win
+}
+
+function lockDownSession(): void {
+  // The studio needs no camera, microphone, notifications or any other permission.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  session.defaultSession.setPermissionCheckHandler(() => false)
+  // Nothing is loaded from the network: refuse every remote request outright.
+  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+    const remote = /^(https?|wss?):/.test(details.url) && !(devServerUrl && details.url.startsWith(new URL(devServerUrl).origin))
+    callback({ cancel: remote })
+  })
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore()
+      mainWindow.focus()
+    }
+  })
+
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+  })
+
+  void app.whenReady().then(() => {
+    lockDownSession()
+    const libraryDir = resolveLibraryDir({
+      flag: libraryFlag(process.argv),
+      userDataDir: app.getPath('userData')
+    })
+    context = createContext({ libraryDir, host: 'electron', startJobs: true })
+    mainWindow = createWindow()
+    ipc = createElectronIpc({ context, getWindow: () => mainWindow, devServerUrl })
+
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
+    })
+  })
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
+
+  let closing = false
+  app.on('before-quit', (event) => {
+    if (closing || !context) return
+    // Let running jobs reach a checkpoint and the database close cleanly.
+    event.preventDefault()
+    closing = true
+    ipc?.dispose()
+    void context.close().finally(() => app.quit())
+  })
+}
+
+/** `--library DIR` or `--library=DIR` on the Electron command line. */
+function libraryFlag(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--library') return argv[i + 1]
+    if (a?.startsWith('--library=')) return a.slice('--library='.length)
+  }
+  return undefined
+}
