@@ -84,6 +84,8 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
     const error = dialog.locator('.Mui-error, .MuiTypography-root').filter({ hasText: /garden birds|already|exists|taken/i }).first()
     await error.waitFor()
     expect(await error.textContent()).not.toMatch(/\bat .+:\d+:\d+/)
+    await page.waitForTimeout(400) // the dialog's fade-in, for the picture
+    await page.screenshot({ path: screenshotPath('datasets-name-taken-light') })
     await dialog.getByRole('button', { name: 'Cancel' }).click()
     await dialog.waitFor({ state: 'detached' })
 

@@ -48,8 +48,12 @@ export function parseClassNames(text: string): string[] {
   return names
 }
 
+/** The message to show under `field`: its validation error, or (for the name) a name clash. */
 function fieldError(error: Error | null, field: string): string | undefined {
-  return error instanceof ApiError && error.code === 'VALIDATION' && error.field?.split('.')[0] === field ? error.message : undefined
+  if (!(error instanceof ApiError)) return undefined
+  if (error.code === 'VALIDATION' && error.field?.split('.')[0] === field) return error.message
+  if (error.code === 'CONFLICT' && field === 'name') return error.message
+  return undefined
 }
 
 function CreateDatasetDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -73,7 +77,11 @@ function CreateDatasetDialog({ open, onClose }: { open: boolean; onClose: () => 
     create.mutate({ name, classes: classNames })
   }
   return (
-    <Dialog open={open} onClose={onClose} slotProps={{ paper: { component: 'form', onSubmit: submit } as object }}>
+    <Dialog
+      open={open}
+      onClose={onClose}
+      slotProps={{ paper: { component: 'form', onSubmit: submit } as object, transition: { onExited: () => create.reset() } }}
+    >
       <DialogTitle>New dataset</DialogTitle>
       <DialogContent>
         <Stack spacing={2} sx={{ pt: 1 }}>
@@ -81,7 +89,10 @@ function CreateDatasetDialog({ open, onClose }: { open: boolean; onClose: () => 
             autoFocus
             label="Name"
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => {
+              setName(e.target.value)
+              if (create.error) create.reset()
+            }}
             error={Boolean(nameError)}
             helperText={nameError ?? 'For example “Garden birds”.'}
             slotProps={{ htmlInput: { 'data-testid': 'dataset-name', maxLength: 200 } }}
@@ -152,7 +163,10 @@ function RenameDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => v
           fullWidth
           label="Name"
           value={name}
-          onChange={(e) => setName(e.target.value)}
+          onChange={(e) => {
+            setName(e.target.value)
+            if (rename.error) rename.reset()
+          }}
           error={Boolean(nameError) || Boolean(rename.error)}
           helperText={nameError ?? rename.error?.message ?? ' '}
           sx={{ mt: 1 }}
