@@ -16,7 +16,7 @@ import { createDispatcher, type Dispatch } from '../host/dispatch'
 import { type VerifyResult } from '../jobs'
 import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
-import { APP_ROOT } from '../services/version'
+import { APP_ROOT, APP_VERSION } from '../services/version'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -45,7 +45,9 @@ function parsePort(v: string): number {
   return n
 }
 
-export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+/** `argv`: the user's arguments, or process.argv itself (bin/tessera.js passes that). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  if (argv === process.argv) argv = argv.slice(2)
   let ctx: AppContext | null = null
   let dispatch: Dispatch | null = null
   let json = false
@@ -56,6 +58,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     .description('Tessera Studio: curate, label, fine-tune, classify and generate with ImageGPT models.')
     .option('--library <dir>', 'library folder (default: $TESSERA_LIBRARY, else ./.tessera)')
     .option('--json', 'print one JSON document on stdout')
+    .version(APP_VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError()
@@ -253,7 +256,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return exitCode
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK
+      // --help and --version succeed; help shown because a subcommand is missing is a usage error.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK
       if (json) process.stdout.write(JSON.stringify({ error: { code: 'VALIDATION', message: e.message } }, null, 2) + '\n')
       return EXIT_USAGE
     }

@@ -85,6 +85,7 @@ export class JobRunner {
   register<P, C, R>(kind: string, def: JobKind<P, C, R>): void {
     if (this.kinds.has(kind)) throw new Error(`Job kind ${kind} is registered twice`)
     this.kinds.set(kind, def as unknown as JobKind<never, never, unknown>)
+    this.pump() // queued jobs of this kind may be waiting
   }
 
   hasKind(kind: string): boolean {

@@ -42,6 +42,7 @@ function gatedKind(heavy: boolean) {
       started++
       let i = ctx.checkpoint ?? 0
       while (i < 3) {
+        ctx.signal.throwIfAborted()
         await new Promise<void>((resolve, reject) => {
           gates.push(resolve)
           ctx.signal.addEventListener(
@@ -149,6 +150,23 @@ describe('JobRunner with library.verify', () => {
       g.release()
     }
     expect((await runner.wait(b.id)).state).toBe('done')
+  })
+
+  it('honours a cancel asked for by another process at the job\'s next checkpoint', async () => {
+    setup()
+    const g = gatedKind(false)
+    runner.register('test.gated', g.kind)
+    runner.start()
+    const job = runner.enqueue('test.gated', {})
+    await until(() => g.pending() === 1)
+    // A second runner on the same database stands in for `tessera jobs cancel` in another process.
+    const other = new JobRunner(lib.db, new EventBus())
+    other.register('test.gated', g.kind)
+    expect(other.cancel(job.id).state).toBe('running') // only a request so far
+    g.release() // the job reaches its next checkpoint, reads the request and stops
+    const final = await runner.wait(job.id)
+    expect(final.state).toBe('cancelled')
+    expect(final.done).toBe(1)
   })
 
   it('records a failing handler as failed with its message', async () => {
