@@ -159,6 +159,25 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
     })
   }
 
+  it('says so when the host goes away', async () => {
+    const own = tempLibrary()
+    const second = await startHost(own.dir)
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
+    try {
+      const page = await context.newPage()
+      await page.goto(second.url)
+      await openPanel(page, 'datasets', 'Datasets')
+      expect(await page.getByTestId('connection-lost').count()).toBe(0)
+      await second.close()
+      await page.getByTestId('connection-lost').waitFor()
+      await page.screenshot({ path: screenshotPath('connection-lost-light') })
+    } finally {
+      await context.close()
+      await second.close()
+      own.remove()
+    }
+  })
+
   it('switches the theme from Settings and keeps it across a reload', async () => {
     const { context, page, problems } = await openStudio('light')
     await openPanel(page, 'settings', 'Settings')

@@ -44,7 +44,8 @@ interface Pending {
 type Frame = { id?: number | string | null; result?: Result<unknown>; event?: string; payload?: unknown }
 
 export function createBrowserApi(options: { url: string; reconnectMs?: number }): BrowserApi {
-  const reconnectMs = options.reconnectMs ?? 1000
+  const firstDelayMs = options.reconnectMs ?? 1000
+  let reconnectMs = firstDelayMs
   const pending = new Map<number, Pending>()
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
   const connectionListeners = new Set<(state: ConnectionState) => void>()
@@ -103,6 +104,7 @@ export function createBrowserApi(options: { url: string; reconnectMs?: number })
     ws.onopen = () => {
       opened = true
       everOpened = true
+      reconnectMs = firstDelayMs
       setState('open')
       for (const call of pending.values()) if (!call.sent) send(ws, call)
     }
@@ -122,6 +124,7 @@ export function createBrowserApi(options: { url: string; reconnectMs?: number })
       }
       setState('closed')
       retryTimer = setTimeout(connect, reconnectMs)
+      reconnectMs = Math.min(10_000, reconnectMs * 1.5) // back off while the host stays away
     }
   }
 

@@ -148,7 +148,8 @@ export function App({ connection }: { connection?: { get: () => ConnectionState;
       <Box component="main" sx={{ flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column' }} data-testid={`panel-${current}`}>
         {state !== 'open' && state !== 'connecting' && (
           <Alert severity="warning" sx={{ borderRadius: 0 }} data-testid="connection-lost">
-            Lost the connection to the Tessera host; reconnecting. Changes made now are sent once it is back.
+            Lost the connection to the Tessera host; reconnecting. Changes made now are sent once it is back. If you restarted{' '}
+            <code>tessera serve</code>, open the new link it printed.
           </Alert>
         )}
         {panel?.render()}
