@@ -6,9 +6,12 @@ import { type AppInfo } from '../shared/contract'
 import { EventBus } from './events'
 import { JobRunner, libraryVerifyKind } from './jobs'
 import { DatasetsRepo } from './library/datasets'
+import { GalleryRepo } from './library/gallery'
+import { ItemsRepo } from './library/items'
 import { type Library, openLibrary } from './library/library'
 import { MediaRepo } from './library/media'
 import { ModelsRepo } from './library/models'
+import { RunsRepo } from './library/runs'
 import { SettingsRepo } from './library/settings'
 
 export interface AppContext {
@@ -21,6 +24,9 @@ export interface AppContext {
     settings: SettingsRepo
     models: ModelsRepo
     media: MediaRepo
+    items: ItemsRepo
+    gallery: GalleryRepo
+    runs: RunsRepo
   }
   close(): Promise<void>
 }
@@ -48,7 +54,10 @@ export function createContext(options: CreateContextOptions): AppContext {
       datasets: new DatasetsRepo(library.db),
       settings: new SettingsRepo(library.db),
       models: new ModelsRepo(library.db),
-      media: new MediaRepo(library.db)
+      media: new MediaRepo(library.db),
+      items: new ItemsRepo(library.db),
+      gallery: new GalleryRepo(library.db),
+      runs: new RunsRepo(library.db)
     },
     async close() {
       await jobs.close()

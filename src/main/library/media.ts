@@ -1,4 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
+import { type Library } from './library'
 import { nowIso } from './util'
 
 export interface MediaRow {
@@ -36,6 +40,10 @@ export class MediaRepo {
     return this.get(row.sha256)!
   }
 
+  setThumb(sha256: string, thumbPath: string): void {
+    this.db.prepare('UPDATE media SET thumb_path = ? WHERE sha256 = ?').run(thumbPath, sha256)
+  }
+
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM media').get() as { n: number }).n
   }
@@ -44,4 +52,35 @@ export class MediaRepo {
   pageAfter(after: string, limit: number): MediaRow[] {
     return this.db.prepare('SELECT * FROM media WHERE sha256 > ? ORDER BY sha256 LIMIT ?').all(after, limit) as MediaRow[]
   }
+}
+
+const EXT = /^[a-z0-9]{1,8}$/
+
+/**
+ * Stores bytes content-addressed under media/ (or outputs/), atomically: written to
+ * a temp file beside the target, then renamed; the row is inserted after the file
+ * exists. Same bytes -> same file and row, written once.
+ */
+export function storeBytes(
+  library: Library,
+  data: Uint8Array,
+  meta: { ext: string; mime: string; width?: number | null; height?: number | null; under?: 'media' | 'outputs' }
+): MediaRow {
+  if (!EXT.test(meta.ext)) throw new Error(`Bad file extension "${meta.ext}"`)
+  const repo = new MediaRepo(library.db)
+  const sha256 = createHash('sha256').update(data).digest('hex')
+  const existing = repo.get(sha256)
+  if (existing) return existing
+  const rel = `${meta.under ?? 'media'}/${sha256.slice(0, 2)}/${sha256}.${meta.ext}`
+  const abs = library.resolveInside(rel)
+  mkdirSync(dirname(abs), { recursive: true })
+  const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' })
+    renameSync(tmp, abs)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+  return repo.put({ sha256, path: rel, mime: meta.mime, bytes: data.byteLength, width: meta.width ?? null, height: meta.height ?? null })
 }
