@@ -44,7 +44,8 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
   })
 
   async function openStudio(colorScheme: 'light' | 'dark'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme })
+    // Reduced motion: the studio then turns its transitions off, so screenshots show settled frames.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme, reducedMotion: 'reduce' })
     const page = await context.newPage()
     const problems = watchConsole(page)
     await page.goto(host.url)

@@ -64,6 +64,7 @@ function readCachedTheme(): Settings['theme'] {
 
 function ThemeLayer({ children }: { children: ReactNode }) {
   const prefersDark = useMediaQuery('(prefers-color-scheme: dark)', { noSsr: true })
+  const reducedMotion = useMediaQuery('(prefers-reduced-motion: reduce)', { noSsr: true })
   const settings = useApiQuery('settings.get', {})
   const preference = settings.data?.theme ?? readCachedTheme()
   useEffect(() => {
@@ -75,7 +76,7 @@ function ThemeLayer({ children }: { children: ReactNode }) {
     }
   }, [settings.data])
   const mode = preference === 'system' ? (prefersDark ? 'dark' : 'light') : preference
-  const theme = useMemo(() => buildTheme(mode), [mode])
+  const theme = useMemo(() => buildTheme(mode, { reducedMotion }), [mode, reducedMotion])
   useEffect(() => {
     document.documentElement.dataset.theme = mode
   }, [mode])

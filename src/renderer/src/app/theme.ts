@@ -18,7 +18,8 @@ const fontFamily = [
 
 export const monoFamily = ['"JetBrains Mono"', '"SF Mono"', 'Menlo', 'Consolas', '"DejaVu Sans Mono"', '"Liberation Mono"', 'monospace'].join(',')
 
-export function buildTheme(mode: 'light' | 'dark'): Theme {
+/** `reducedMotion` (the system's prefers-reduced-motion) turns every MUI transition off. */
+export function buildTheme(mode: 'light' | 'dark', options: { reducedMotion?: boolean } = {}): Theme {
   const dark = mode === 'dark'
   const accent = dark ? '#7aa7ff' : '#2f5fd0'
   const base = createTheme({
@@ -47,7 +48,8 @@ export function buildTheme(mode: 'light' | 'dark'): Theme {
       overline: { fontSize: 10.5, fontWeight: 600, letterSpacing: 0.8 },
       button: { textTransform: 'none', fontWeight: 500 }
     },
-    spacing: 8
+    spacing: 8,
+    ...(options.reducedMotion ? { transitions: { create: () => 'none' } } : {})
   })
   return createTheme(base, {
     components: {
@@ -96,6 +98,7 @@ export function buildTheme(mode: 'light' | 'dark'): Theme {
         styleOverrides: {
           root: {
             borderRadius: 6,
+            transition: 'none',
             '&.Mui-selected': {
               backgroundColor: alpha(accent, dark ? 0.16 : 0.1),
               color: base.palette.text.primary,
