@@ -22,6 +22,7 @@ import {
   pow,
   reduceProd,
   reduceSum,
+  reshape,
   reshapeLike,
   scatterNDAdd,
   shapeOf,
@@ -95,7 +96,12 @@ function matmulRule(n: Node, [g]: readonly (Value | undefined)[]): (Value | unde
   if (b.rank === 1) gg = unsqueeze(gg, [gg.rank])
   if (a.rank === 1) gg = unsqueeze(gg, [gg.rank - 1])
   const ga = unbroadcast(matmul(gg, swapLast(b2)), a2)
-  const gb = unbroadcast(matmul(swapLast(a2), gg), b2)
+  // A shared 2-D weight (x (.., n, k) @ w (k, m)): one GEMM over all rows, x^T g with
+  // x as (rows, k), instead of a batch of small products summed afterwards.
+  const gb =
+    b2.rank === 2 && a2.rank > 2 && typeof a2.shape[a2.rank - 1] === 'number' && typeof gg.shape[gg.rank - 1] === 'number'
+      ? matmul(transpose(reshape(a2, [-1, a2.shape[a2.rank - 1] as number])), reshape(gg, [-1, gg.shape[gg.rank - 1] as number]))
+      : unbroadcast(matmul(swapLast(a2), gg), b2)
   return [a.rank === 1 ? reshapeLike(ga, a) : ga, b.rank === 1 ? reshapeLike(gb, b) : gb]
 }
 

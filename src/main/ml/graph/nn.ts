@@ -14,6 +14,7 @@ import {
   reduceSum,
   reshape,
   sigmoid,
+  slice,
   softmax,
   split,
   sqrt,
@@ -65,9 +66,32 @@ export interface AttentionParams {
   projB?: Value
 }
 
+/** The additive causal mask [T, T]: 0 where key <= query, -1e9 above the diagonal. */
+const biasCache = new WeakMap<Graph, Map<string, Value>>()
+
+export function causalBias(g: Graph, t: number, dtype: 'float32' | 'float64' = 'float32'): Value {
+  let m = biasCache.get(g)
+  if (!m) biasCache.set(g, (m = new Map()))
+  const hit = m.get(`${t}:${dtype}`)
+  if (hit) return hit
+  const v = makeCausalBias(g, t, dtype)
+  m.set(`${t}:${dtype}`, v)
+  return v
+}
+
+function makeCausalBias(g: Graph, t: number, dtype: 'float32' | 'float64'): Value {
+  const vals = new Array<number>(t * t)
+  for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) vals[i * t + j] = j <= i ? 0 : -1e9
+  return g.tensor(vals, [t, t], dtype)
+}
+
 /**
- * Causal multi-head self-attention on x (B, T, C) with static T: softmax(q k^T / sqrt(hd))
- * with the future masked out by Where, then the output projection.
+ * Causal multi-head self-attention on x (B, T, C) with static T and C:
+ * softmax(q k^T / sqrt(hd) + causal bias) v, then the output projection.
+ * Built for speed on CPU, where the (B, H, T, T) score tensors dominate memory traffic:
+ * q, k, v come from three products with slices of the fused weight (no Split of activations),
+ * the 1/sqrt(hd) scale is applied to q (T/hd times smaller than the scores), and the mask is
+ * an additive constant (its gradient is the identity, unlike Where's).
  */
 export function causalSelfAttention(x: Value, p: AttentionParams, heads: number): Value {
   const g: Graph = x.graph
@@ -76,11 +100,31 @@ export function causalSelfAttention(x: Value, p: AttentionParams, heads: number)
   if (typeof T !== 'number' || typeof C !== 'number') throw new GraphError(`causalSelfAttention: T and C of ${x} must be static`)
   if (C % heads !== 0) throw new GraphError(`causalSelfAttention: width ${C} is not divisible by ${heads} heads`)
   const hd = C / heads
+  const Bd = x.shape[0] as number | string
+  const proj = (i: number): Value => {
+    const w = slice(p.qkvW, [i * C], [(i + 1) * C], [1]) // (C, C)
+    const b = p.qkvB ? slice(p.qkvB, [i * C], [(i + 1) * C], [0]) : undefined
+    return transpose(reshape(linear(x, w, b), [Bd, T, heads, hd]), [0, 2, 1, 3]) // (B, H, T, hd)
+  }
+  const q = mul(proj(0), 1 / Math.sqrt(hd))
+  const k = proj(1)
+  const v = proj(2)
+  const scores = add(matmul(q, transpose(k, [0, 1, 3, 2])), causalBias(g, T, x.dtype === 'float64' ? 'float64' : 'float32')) // (B, H, T, T)
+  const y = transpose(matmul(softmax(scores, -1), v), [0, 2, 1, 3]) // (B, T, H, hd)
+  return linear(reshape(y, [Bd, T, C]), p.projW, p.projB)
+}
+
+/** The same attention written plainly (one Split, Where mask, scaled scores): a reference. */
+export function causalSelfAttentionReference(x: Value, p: AttentionParams, heads: number): Value {
+  const g: Graph = x.graph
+  const T = x.shape[1] as number
+  const C = x.shape[2] as number
+  const hd = C / heads
   const qkv = linear(x, p.qkvW, p.qkvB) // (B, T, 3C)
-  const [q, k, v] = split(qkv, [C, C, C], -1).map((t) => transpose(reshape(t, [x.shape[0] as number | string, T, heads, hd]), [0, 2, 1, 3])) // (B, H, T, hd)
-  const scores = mul(matmul(q as Value, transpose(k as Value, [0, 1, 3, 2])), 1 / Math.sqrt(hd)) // (B, H, T, T)
+  const [q, k, v] = split(qkv, [C, C, C], -1).map((t) => transpose(reshape(t, [x.shape[0] as number | string, T, heads, hd]), [0, 2, 1, 3]))
+  const scores = mul(matmul(q as Value, transpose(k as Value, [0, 1, 3, 2])), 1 / Math.sqrt(hd))
   const att = softmax(where(causalMask(g, T), scores, -1e9), -1)
-  const y = transpose(matmul(att, v as Value), [0, 2, 1, 3]) // (B, T, H, hd)
+  const y = transpose(matmul(att, v as Value), [0, 2, 1, 3])
   return linear(reshape(y, [x.shape[0] as number | string, T, C]), p.projW, p.projB)
 }
 
@@ -114,7 +158,7 @@ export function blockParams(g: Graph, prefix: string, width: number, dtype: 'flo
 }
 
 /** Pre-norm GPT block: x + attn(ln1(x)), then + mlp(ln2(x)) with quick_gelu. x (B, T, C). */
-export function transformerBlock(x: Value, p: BlockParams, heads: number, eps = 1e-5): Value {
-  const a = add(x, causalSelfAttention(rmsNorm(x, p.ln1, eps), p.attn, heads))
+export function transformerBlock(x: Value, p: BlockParams, heads: number, eps = 1e-5, attention = causalSelfAttention): Value {
+  const a = add(x, attention(rmsNorm(x, p.ln1, eps), p.attn, heads))
   return add(a, linear(quickGelu(linear(rmsNorm(a, p.ln2, eps), p.fcW, p.fcB)), p.projW, p.projB))
 }

@@ -77,3 +77,25 @@ describe('block gradients vs finite differences', () => {
     it(`embedding + RMS norm + head + softmax cross-entropy (${dtype})`, () => check(dtype, embeddingCE(dtype)))
   }
 })
+
+describe('fast causal attention', () => {
+  it('computes the same as the plain reference (Split, Where mask, scaled scores)', async () => {
+    const { causalSelfAttentionReference, Graph } = await import('../../../../src/main/ml/graph')
+    const { runGraph } = await import('../../../../src/main/ml/runtime')
+    const g = new Graph()
+    const r = rng(5)
+    const feeds: Record<string, HostTensor> = {}
+    const p = params(g, 'float64', { qkvW: [C, 3 * C], qkvB: [3 * C], projW: [C, C], projB: [C] }, r, feeds)
+    const x = g.input('x', 'float64', [B, T, C])
+    feeds.x = randn(r, 'float64', [B, T, C])
+    const ap = { qkvW: p.qkvW!, qkvB: p.qkvB!, projW: p.projW!, projB: p.projB! }
+    g.output(causalSelfAttention(x, ap, 2), 'fast')
+    g.output(causalSelfAttentionReference(x, ap, 2), 'ref')
+    const out = await runGraph(g, feeds)
+    const a = out.fast!.data as Float64Array
+    const b = out.ref!.data as Float64Array
+    let worst = 0
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+    expect(worst).toBeLessThan(1e-12)
+  })
+})
