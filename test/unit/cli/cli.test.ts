@@ -1,10 +1,13 @@
-// The tessera CLI run as a process (node --import tsx src/main/cli/index.ts):
-// one JSON document on stdout with --json, exit codes 0 ok / 1 failed / 2 usage.
+// The tessera CLI: one JSON document on stdout with --json, exit codes 0 ok /
+// 1 failed / 2 usage. Most cases call main() in this process with stdout/stderr
+// captured (fast); the ones about processes (exit status, serve, signals) spawn
+// `node --import tsx src/main/cli/index.ts`.
 
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Dataset, type Job } from '../../../src/shared/contract'
+import { main } from '../../../src/main/cli'
 import { openLibrary } from '../../../src/main/library/library'
 import { CLI, ROOT, runCli } from '../../integration/helpers'
 import { addRandomMedia } from '../jobs/media'
@@ -12,6 +15,27 @@ import { tempDir } from '../library/tmp'
 
 let cleanup: (() => void) | undefined
 afterEach(() => cleanup?.())
+/** Runs main(args) here, capturing what it writes; same shape as runCli. */
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' }
+  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+  Object.assign(process.env, env)
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
+  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
+  try {
+    const code = await main(args)
+    return { code, ...out }
+  } finally {
+    process.stdout.write = write.stdout
+    process.stderr.write = write.stderr
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}
+
 function lib(): string {
   const t = tempDir()
   cleanup = t.cleanup
@@ -21,62 +45,62 @@ function lib(): string {
 describe('tessera CLI', () => {
   it('dataset create/list/show/rename/delete with --json, by id or name', async () => {
     const dir = lib()
-    const created = await runCli(['--library', dir, '--json', 'dataset', 'create', 'Cats', '--class', 'tabby', '--class', 'black'])
+    const created = await run(['--library', dir, '--json', 'dataset', 'create', 'Cats', '--class', 'tabby', '--class', 'black'])
     expect(created.code).toBe(0)
     const d = JSON.parse(created.stdout) as Dataset
     expect(d.id).toMatch(/[0-9a-f-]{36}/)
     expect(d.classes.map((c) => c.name)).toEqual(['tabby', 'black'])
 
     // --json after the subcommand works too; TESSERA_LIBRARY stands in for --library.
-    const list = await runCli(['dataset', 'list', '--json'], { TESSERA_LIBRARY: dir })
+    const list = await run(['dataset', 'list', '--json'], { TESSERA_LIBRARY: dir })
     expect(list.code).toBe(0)
     expect((JSON.parse(list.stdout) as Dataset[]).map((x) => x.id)).toEqual([d.id])
 
-    const byName = await runCli(['--library', dir, '--json', 'dataset', 'show', 'cats'])
+    const byName = await run(['--library', dir, '--json', 'dataset', 'show', 'cats'])
     expect((JSON.parse(byName.stdout) as Dataset).id).toBe(d.id)
-    const renamed = await runCli(['--library', dir, '--json', 'dataset', 'rename', d.id, 'Felines'])
+    const renamed = await run(['--library', dir, '--json', 'dataset', 'rename', d.id, 'Felines'])
     expect((JSON.parse(renamed.stdout) as Dataset).name).toBe('Felines')
-    const deleted = await runCli(['--library', dir, '--json', 'dataset', 'delete', 'Felines'])
+    const deleted = await run(['--library', dir, '--json', 'dataset', 'delete', 'Felines'])
     expect(JSON.parse(deleted.stdout)).toEqual({ id: d.id })
-    const empty = await runCli(['--library', dir, '--json', 'dataset', 'list'])
+    const empty = await run(['--library', dir, '--json', 'dataset', 'list'])
     expect(JSON.parse(empty.stdout)).toEqual([])
   })
 
   it('exit codes: 1 for a failure, 2 for usage, each with one JSON document under --json', async () => {
     const dir = lib()
-    await runCli(['--library', dir, 'dataset', 'create', 'Cats'])
-    const dup = await runCli(['--library', dir, '--json', 'dataset', 'create', 'cats'])
+    await run(['--library', dir, 'dataset', 'create', 'Cats'])
+    const dup = await run(['--library', dir, '--json', 'dataset', 'create', 'cats'])
     expect(dup.code).toBe(1)
     expect(JSON.parse(dup.stdout)).toMatchObject({ error: { code: 'CONFLICT' } })
     expect(dup.stderr).toMatch(/already exists/)
 
-    const missing = await runCli(['--library', dir, '--json', 'dataset', 'show', 'nope'])
+    const missing = await run(['--library', dir, '--json', 'dataset', 'show', 'nope'])
     expect(missing.code).toBe(1)
     expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'NOT_FOUND' } })
 
-    const invalid = await runCli(['--library', dir, '--json', 'dataset', 'create', '  '])
+    const invalid = await run(['--library', dir, '--json', 'dataset', 'create', '  '])
     expect(invalid.code).toBe(2)
     expect(JSON.parse(invalid.stdout)).toMatchObject({ error: { code: 'VALIDATION', field: 'name' } })
 
-    const unknown = await runCli(['--library', dir, 'frobnicate'])
+    const unknown = await run(['--library', dir, 'frobnicate'])
     expect(unknown.code).toBe(2)
-    const noArg = await runCli(['--library', dir, 'dataset', 'show'])
+    const noArg = await run(['--library', dir, 'dataset', 'show'])
     expect(noArg.code).toBe(2)
-    const badPort = await runCli(['--library', dir, 'serve', '--port', 'x'])
+    const badPort = await run(['--library', dir, 'serve', '--port', 'x'])
     expect(badPort.code).toBe(2)
-    const help = await runCli(['--help'])
+    const help = await run(['--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/serve/)
   })
 
   it('info and jobs list as JSON', async () => {
     const dir = lib()
-    const info = await runCli(['--library', dir, '--json', 'info'])
+    const info = await run(['--library', dir, '--json', 'info'])
     expect(info.code).toBe(0)
     expect(JSON.parse(info.stdout)).toMatchObject({ name: 'Tessera Studio', host: 'cli', libraryPath: dir, schemaVersion: 1 })
-    const jobs = await runCli(['--library', dir, '--json', 'jobs', 'list'])
+    const jobs = await run(['--library', dir, '--json', 'jobs', 'list'])
     expect(JSON.parse(jobs.stdout)).toEqual([])
-    const nojob = await runCli(['--library', dir, '--json', 'jobs', 'cancel', 'no-such-job'])
+    const nojob = await run(['--library', dir, '--json', 'jobs', 'cancel', 'no-such-job'])
     expect(nojob.code).toBe(1)
   })
 
@@ -85,7 +109,7 @@ describe('tessera CLI', () => {
     const l = openLibrary(dir)
     addRandomMedia(l, 5)
     l.close()
-    const ok = await runCli(['--library', dir, '--json', 'library', 'verify'])
+    const ok = await run(['--library', dir, '--json', 'library', 'verify'])
     expect(ok.code).toBe(0)
     const job = JSON.parse(ok.stdout) as Job
     expect(job).toMatchObject({ kind: 'library.verify', state: 'done', result: { checked: 5, ok: 5 } })
@@ -94,15 +118,24 @@ describe('tessera CLI', () => {
     const { rmSync, readdirSync } = await import('node:fs')
     const sub = readdirSync(`${dir}/media`)[0]!
     rmSync(`${dir}/media/${sub}`, { recursive: true })
-    const bad = await runCli(['--library', dir, '--json', 'library', 'verify'])
+    const bad = await run(['--library', dir, '--json', 'library', 'verify'])
     expect(bad.code).toBe(1)
     expect((JSON.parse(bad.stdout) as Job).result).toMatchObject({ checked: 5 })
     expect(((JSON.parse(bad.stdout) as Job).result as { missing: string[] }).missing.length).toBeGreaterThan(0)
   })
 
+  it('exits the process with 0, 1 and 2', async () => {
+    const dir = lib()
+    expect((await runCli(['--library', dir, '--json', 'dataset', 'create', 'Cats'])).code).toBe(0)
+    const dup = await runCli(['--library', dir, '--json', 'dataset', 'create', 'Cats'])
+    expect(dup.code).toBe(1)
+    expect(JSON.parse(dup.stdout)).toMatchObject({ error: { code: 'CONFLICT' } })
+    expect((await runCli(['--library', dir, 'dataset', 'frobnicate'])).code).toBe(2)
+  })
+
   it('serve refuses a remote host without --allow-remote (exit 2)', async () => {
     const dir = lib()
-    const r = await runCli(['--library', dir, 'serve', '--host', '0.0.0.0', '--no-open'])
+    const r = await run(['--library', dir, 'serve', '--host', '0.0.0.0', '--no-open'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--allow-remote/)
   })
