@@ -179,7 +179,7 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
     }
   })
 
-  it('switches the theme from Settings and keeps it across a reload', async () => {
+  it('switches theme and execution provider in Settings and keeps them across a reload', async () => {
     const { context, page, problems } = await openStudio('light')
     await openPanel(page, 'settings', 'Settings')
     await page.locator('html[data-theme=light]').waitFor()
@@ -191,6 +191,14 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
     await page.getByTestId('nav-settings').waitFor()
     await page.locator('html[data-theme=dark]').waitFor()
     expect(await page.getByTestId('theme-dark').getAttribute('aria-pressed')).toBe('true')
+
+    // The execution provider is persisted the same way.
+    await page.getByRole('combobox').click()
+    await page.getByRole('option', { name: 'CPU', exact: true }).click()
+    await expect.poll(() => page.getByRole('combobox').textContent()).toBe('CPU')
+    await page.reload()
+    await page.getByTestId('app-info').waitFor()
+    await expect.poll(() => page.getByRole('combobox').textContent()).toBe('CPU')
 
     await page.getByTestId('theme-light').click()
     await page.locator('html[data-theme=light]').waitFor()
