@@ -196,6 +196,19 @@ describe('browser host: binding', () => {
     await expect(startBrowserHost({ library: '/nonexistent/never-created', host: '192.168.1.20', port: 0, rendererDir })).rejects.toThrow(/--allow-remote/)
   })
 
+  it('says in a sentence when the port is taken', async () => {
+    await expect(startBrowserHost({ context: host.context, port: host.port, rendererDir })).rejects.toThrow(/already in use/)
+  })
+
+  it('refuses a body over 16 MiB with 413', async () => {
+    const r = await request(host.port, '/api/app.info', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${host.token}` },
+      body: 'x'.repeat(16 * 1024 * 1024 + 10)
+    })
+    expect(r.status).toBe(413)
+  })
+
   it('says the page is not built when out/renderer is missing', async () => {
     const other = await startBrowserHost({ context: host.context, port: 0, rendererDir: join(rendererDir, 'missing') })
     try {

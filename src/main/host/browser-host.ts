@@ -176,8 +176,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       req.on('data', (c: Buffer) => {
         size += c.length
         if (size > MAX_MESSAGE_BYTES) {
-          resolve(null)
-          req.destroy()
+          chunks.length = 0
+          resolve(null) // the rest is read and dropped; the 413 closes the connection
         } else chunks.push(c)
       })
       req.on('end', () => resolve(Buffer.concat(chunks)))
@@ -250,7 +250,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       const method = decodeURIComponent(path.slice('/api/'.length))
       void readBody(req).then(
         async (body) => {
-          if (body === null) return sendError(res, 413, fail('VALIDATION', 'The request body is larger than 16 MiB.'))
+          if (body === null) {
+            res.setHeader('Connection', 'close')
+            return sendError(res, 413, fail('VALIDATION', 'The request body is larger than 16 MiB.'))
+          }
           let input: unknown = {}
           if (body.length > 0) {
             try {
@@ -317,8 +320,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       server.off('error', reject)
       resolve()
     })
-  }).catch(async (e) => {
+  }).catch(async (e: NodeJS.ErrnoException) => {
     if (ownsContext) await context.close()
+    if (e.code === 'EADDRINUSE') throw new AppError('CONFLICT', `Port ${options.port} on ${bindHost} is already in use: pick another with --port, or --port 0 for any free one.`)
+    if (e.code === 'EACCES') throw new AppError('FORBIDDEN', `Not allowed to listen on port ${options.port}: pick a port above 1023, or --port 0.`)
+    if (e.code === 'EADDRNOTAVAIL') throw new AppError('UNSUPPORTED', `This machine has no address ${bindHost} to listen on.`)
     throw e
   })
 

@@ -261,7 +261,10 @@ export class JobRunner {
       if (u.total !== undefined) total = u.total
       if (u.metrics) metrics = u.metrics
       const now = Date.now()
-      samples.push({ t: now, done })
+      // One sample per 100 ms is plenty for a rate and keeps the window small.
+      const lastSample = samples[samples.length - 1]
+      if (!lastSample || now - lastSample.t >= 100) samples.push({ t: now, done })
+      else lastSample.done = done
       while (samples.length > 2 && samples[0]!.t < now - this.rateWindowMs) samples.shift()
       if (force || phaseChanged || (total !== null && done >= total) || now - lastFlush >= this.progressIntervalMs) flush()
     }
