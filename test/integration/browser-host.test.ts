@@ -180,6 +180,7 @@ describe('browser host: media', () => {
     const r = await request(host.port, `/media/${sha}`, { headers: auth })
     expect(r.status).toBe(200)
     expect(r.body.length).toBe(100)
+    expect(r.headers['content-security-policy']).toMatch(/sandbox/)
     expect((await request(host.port, `/media/${'b'.repeat(64)}`, { headers: auth })).status).toBe(404)
     expect((await request(host.port, '/media/..%2F..%2Fsecret.txt', { headers: auth })).status).toBe(404)
     expect((await request(host.port, '/media/library.db', { headers: auth })).status).toBe(404)

@@ -199,7 +199,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     res.writeHead(200, {
       'Content-Type': kind === 'media' ? row.mime : 'image/webp',
       'Content-Length': st.size,
-      'Cache-Control': 'private, max-age=31536000, immutable'
+      'Cache-Control': 'private, max-age=31536000, immutable',
+      // A library file opened on its own (say an imported SVG) must not run script in our origin.
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     })
     createReadStream(abs).pipe(res)
   }
