@@ -165,7 +165,9 @@ export const methods = {
   'datasets.rename': method<Dataset>()(DatasetRenameInput, 'Rename a dataset.'),
   'datasets.delete': method<{ id: string }>()(RefInput, 'Delete a dataset with its items and labels.'),
 
-  'models.list': method<ModelSummary[]>()(Empty, 'All models in the library.')
+  'models.list': method<ModelSummary[]>()(Empty, 'All models in the library.'),
+
+  'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.')
 } as const
 
 export type Methods = typeof methods

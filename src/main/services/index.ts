@@ -52,6 +52,8 @@ export function createServices(ctx: AppContext): Handlers {
       return r
     },
 
-    'models.list': () => repos.models.list()
+    'models.list': () => repos.models.list(),
+
+    'library.verify': () => jobs.enqueue('library.verify', {})
   }
 }

@@ -63,6 +63,15 @@ describe('dispatch', () => {
     expect(events).toEqual(['settings'])
   })
 
+  it('library.verify starts the job and answers with it', async () => {
+    const dispatch = setup()
+    ctx.jobs.start()
+    const r = await dispatch('library.verify', {})
+    expect(r).toMatchObject({ ok: true, value: { kind: 'library.verify' } })
+    if (!r.ok) return
+    expect((await ctx.jobs.wait(r.value.id)).state).toBe('done')
+  })
+
   it('answers INTERNAL with a sentence, never a stack, and logs the error', async () => {
     const dispatch = setup()
     ctx.library.db.close() // a real failure inside a service: the database is gone
