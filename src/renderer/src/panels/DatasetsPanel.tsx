@@ -210,6 +210,9 @@ function DeleteDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => v
   )
 }
 
+/** Columns that only fit on a wide window. */
+const wideOnly = { display: { xs: 'none', lg: 'table-cell' } } as const
+
 function ClassChips({ dataset }: { dataset: Dataset }) {
   if (dataset.classes.length === 0)
     return (
@@ -274,23 +277,23 @@ export function DatasetsPanel() {
           <EmptyState title="Could not load datasets">{datasets.error.message}</EmptyState>
         )}
         {list.length > 0 && (
-          <Box sx={{ border: 1, borderColor: 'divider', borderRadius: 1.5, bgcolor: 'background.paper', overflow: 'hidden' }}>
-            <Table data-testid="datasets-table">
+          <Box sx={{ border: 1, borderColor: 'divider', borderRadius: 1.5, bgcolor: 'background.paper', overflowX: 'auto' }}>
+            <Table data-testid="datasets-table" sx={{ minWidth: 600 }}>
               <TableHead>
                 <TableRow>
                   <TableCell>Name</TableCell>
                   <TableCell>Classes</TableCell>
                   <TableCell align="right">Items</TableCell>
                   <TableCell align="right">Labelled</TableCell>
-                  <TableCell>Updated</TableCell>
+                  <TableCell sx={wideOnly}>Updated</TableCell>
                   <TableCell padding="checkbox" />
                 </TableRow>
               </TableHead>
               <TableBody>
                 {list.map((dataset) => (
                   <TableRow key={dataset.id} hover data-testid="dataset-row">
-                    <TableCell sx={{ fontWeight: 500, maxWidth: 280 }}>
-                      <Typography sx={{ fontWeight: 500 }} noWrap>
+                    <TableCell sx={{ maxWidth: { xs: 200, lg: 320 } }}>
+                      <Typography sx={{ fontWeight: 500 }} noWrap title={dataset.name}>
                         {dataset.name}
                       </Typography>
                       {dataset.description && (
@@ -299,7 +302,7 @@ export function DatasetsPanel() {
                         </Typography>
                       )}
                     </TableCell>
-                    <TableCell>
+                    <TableCell sx={{ minWidth: 260 }}>
                       <ClassChips dataset={dataset} />
                     </TableCell>
                     <TableCell align="right" sx={{ fontVariantNumeric: 'tabular-nums' }}>
@@ -310,7 +313,7 @@ export function DatasetsPanel() {
                         ? '–'
                         : `${Math.round((100 * dataset.labelledCount) / dataset.itemCount)}%`}
                     </TableCell>
-                    <TableCell sx={{ color: 'text.secondary', whiteSpace: 'nowrap' }}>{formatDate(dataset.updatedAt)}</TableCell>
+                    <TableCell sx={{ ...wideOnly, color: 'text.secondary', whiteSpace: 'nowrap' }}>{formatDate(dataset.updatedAt)}</TableCell>
                     <TableCell padding="checkbox">
                       <Tooltip title="More actions">
                         <IconButton

@@ -33,8 +33,8 @@ export function ModelsPanel() {
         )}
         {models.isError && <EmptyState title="Could not load models">{models.error.message}</EmptyState>}
         {list.length > 0 && (
-          <Box sx={{ border: 1, borderColor: 'divider', borderRadius: 1.5, bgcolor: 'background.paper', overflow: 'hidden' }}>
-            <Table data-testid="models-table">
+          <Box sx={{ border: 1, borderColor: 'divider', borderRadius: 1.5, bgcolor: 'background.paper', overflowX: 'auto' }}>
+            <Table data-testid="models-table" sx={{ minWidth: 640 }}>
               <TableHead>
                 <TableRow>
                   <TableCell>Name</TableCell>
