@@ -5,6 +5,8 @@
 //
 //   npm run bench:train                       width 256, 8 layers, seq 256, batch 16
 //   npm run bench:train -- --batch 4 --steps 2 --layers 2     smaller/faster
+//   options: --width --layers --heads --seq --batch --vocab --steps --threads --peakN --profile 0
+//            --reference-attention (the plain Split/Where attention, for comparison)
 //
 // Numbers are of one machine at one moment: compare ratios within a run, not across runs.
 
@@ -43,6 +45,7 @@ const B = arg('batch', 16)
 const H = arg('heads', 8)
 const V = arg('vocab', 512)
 const STEPS = arg('steps', 3)
+const THREADS = arg('threads', 0)
 const PROFILE = arg('profile', 1) !== 0
 const REF_ATTENTION = process.argv.includes('--reference-attention')
 
@@ -118,12 +121,12 @@ interface ProfileEvent {
   cat: string
   name: string
   dur: number
-  args?: { op_name?: string }
+  args?: { op_name?: string; output_type_shape?: unknown }
 }
 
 async function main(): Promise<void> {
   console.log(`GPT block stack: width ${C}, ${L} layers, ${H} heads, seq ${T}, batch ${B}, vocab ${V}; AdamW, clip 1.0, float32`)
-  const rt = new Runtime()
+  const rt = new Runtime(THREADS > 0 ? { intraOpThreads: THREADS } : {})
   console.log(`onnxruntime-node ${rt.report().ortVersion}, provider ${rt.report().active}, ${rt.intraOpThreads} intra-op threads`)
 
   let t = now()
@@ -233,6 +236,14 @@ async function main(): Promise<void> {
       console.log(`where the time goes (one profiled step, kernel time ${(total / 1e6).toFixed(2)} s):`)
       for (const [op, d] of [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
         console.log(`  ${op.padEnd(22)} ${((100 * d) / total).toFixed(1).padStart(5)}%  ${(d / 1e6).toFixed(3)} s`)
+      }
+      const top = arg('top', 0)
+      if (top > 0) {
+        console.log(`slowest nodes:`)
+        const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time')).sort((a, b) => b.dur - a.dur)
+        for (const e of nodes.slice(0, top)) {
+          console.log(`  ${(e.dur / 1e3).toFixed(1).padStart(8)} ms  ${e.name.replace('_kernel_time', '')}  ${JSON.stringify(e.args?.output_type_shape)}`)
+        }
       }
     }
   }

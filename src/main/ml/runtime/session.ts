@@ -176,10 +176,20 @@ export class Runtime {
 
   private async create(bytes: Uint8Array, hash: string): Promise<CompiledSession> {
     let lastError: unknown
+    const listed = new Set(ort.listSupportedBackends().map((b) => b.name))
     for (const provider of this.providers) {
       if (this.fallbacks.some((f) => f.provider === provider)) continue
+      // onnxruntime-common silently drops providers its backend does not list (and the session
+      // then runs on CPU), so check first to report truthfully.
+      if (!listed.has(ORT_EP[provider])) {
+        this.fallbacks.push({ provider, reason: `not available in this onnxruntime-node build (it offers ${[...listed].join(', ')})` })
+        continue
+      }
       try {
-        const s = await ort.InferenceSession.create(bytes, this.sessionOptions(provider))
+        const opts = this.sessionOptions(provider)
+        // A provider whose libraries are missing logs an error before we fall back; keep it quiet.
+        if (provider !== 'cpu') opts.logSeverityLevel = 4
+        const s = await ort.InferenceSession.create(bytes, opts)
         this.active = provider
         return new CompiledSession(s, hash, provider)
       } catch (e) {
