@@ -69,7 +69,7 @@ describe('dispatch', () => {
     const r = await dispatch('library.verify', {})
     expect(r).toMatchObject({ ok: true, value: { kind: 'library.verify' } })
     if (!r.ok) return
-    expect((await ctx.jobs.wait(r.value.id)).state).toBe('done')
+    expect((await ctx.jobs.wait((r.value as { id: string }).id)).state).toBe('done')
   })
 
   it('answers INTERNAL with a sentence, never a stack, and logs the error', async () => {
