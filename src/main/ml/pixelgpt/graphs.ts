@@ -37,6 +37,7 @@ import {
   type Value,
   where
 } from '../graph'
+import { type TensorMap } from '../interop/safetensors'
 import { type PixelGptConfig, bodyShapes, seqLen } from './model'
 
 const NEG = -1e9
@@ -67,16 +68,23 @@ class Params {
   private readonly cache = new Map<string, Value>()
   constructor(
     readonly g: Graph,
-    readonly shapes: Map<string, number[]>
+    readonly shapes: Map<string, number[]>,
+    /** When given, weights are baked into the graph as initializers instead of fed as inputs. */
+    readonly baked?: TensorMap
   ) {}
   get(name: string): Value {
     let v = this.cache.get(name)
     if (!v) {
       const shape = this.shapes.get(name)
       if (!shape) throw new Error(`No weight named ${name} in this configuration.`)
-      v = this.g.param(name, shape)
+      const t = this.baked?.get(name)
+      if (this.baked && !t) throw new Error(`The model has no weight "${name}".`)
+      if (t) v = this.g.constant({ dtype: 'float32', dims: shape, data: t.data }, name)
+      else {
+        v = this.g.param(name, shape)
+        this.used.push(name)
+      }
       this.cache.set(name, v)
-      this.used.push(name)
     }
     return v
   }
@@ -217,9 +225,9 @@ export function buildForward(c: PixelGptConfig, opts: ForwardOptions): BuiltGrap
  * Outputs: `logits` (B, K) and per layer `k_l`, `v_l` (B, H, hd), the new entries, which the
  * caller writes into its cache at `pos` (a few kilobytes, instead of copying the cache).
  */
-export function buildDecodeStep(c: PixelGptConfig, capacity: number): BuiltGraph {
+export function buildDecodeStep(c: PixelGptConfig, capacity: number, bakedWeights?: TensorMap): BuiltGraph {
   const g = new GraphClass(`pixelgpt-decode-${capacity}`)
-  const p = new Params(g, paramShapes(c))
+  const p = new Params(g, paramShapes(c), bakedWeights)
   const B = 'B'
   const C = c.width
   const H = c.heads

@@ -10,13 +10,19 @@ export interface LoadedGraph {
   params: string[]
 }
 
+export interface RunnerOptions {
+  /** Bake the weights into the decode-step graphs as initializers (lets ORT prepack them). */
+  bakeDecodeWeights?: boolean
+}
+
 export class PixelGptRunner {
   private readonly graphs = new Map<string, Promise<LoadedGraph>>()
   private readonly feeds: Record<string, HostTensor> = {}
 
   constructor(
     readonly model: PixelGptModel,
-    readonly runtime: Runtime = defaultRuntime()
+    readonly runtime: Runtime = defaultRuntime(),
+    readonly options: RunnerOptions = {}
   ) {
     for (const [name, t] of model.weights) this.feeds[name] = { dtype: 'float32', dims: t.shape, data: t.data }
   }
@@ -51,7 +57,8 @@ export class PixelGptRunner {
   }
 
   decodeGraph(capacity: number): Promise<LoadedGraph> {
-    return this.graph(`decode:${capacity}`, () => buildDecodeStep(this.model.config, capacity))
+    const bake = this.options.bakeDecodeWeights === true
+    return this.graph(`decode:${capacity}:${bake}`, () => buildDecodeStep(this.model.config, capacity, bake ? this.model.weights : undefined))
   }
 
   /** Runs a forward variant on a (B, T) batch of ids. */
