@@ -45,4 +45,24 @@ describe('ImageGPT forward on the fixtures (through the import path)', () => {
     const part = out.logits?.data as Float32Array
     for (let i = 0; i < part.length; i++) expect(Math.abs(part[i]! - full[i]!)).toBeLessThan(1e-5)
   })
+
+  it('pooled features: the last layer times score gives the classifier; every layer has the width and differs', async () => {
+    const ref = clsReference()
+    const { model } = await importHfImageGpt(CLS_DIR)
+    const runner = new PixelGptRunner(model)
+    const images = ref.images.map((i) => i.tokens)
+    const f2 = await runner.features(images, 2)
+    const f1 = await runner.features(images, 1)
+    expect(f1[0]!.length).toBe(32)
+    expect([...f1[0]!]).not.toEqual([...f2[0]!])
+    const score = model.weights.get('score.weight')!.data
+    ref.images.forEach((img, b) => {
+      const logits = [0, 1, 2].map((k) => f2[b]!.reduce((a, v, j) => a + v * score[k * 32 + j]!, 0))
+      const m = Math.max(...logits)
+      const e = logits.map((x) => Math.exp(x - m))
+      const s = e.reduce((a, x) => a + x)
+      e.forEach((x, k) => expect(Math.abs(x / s - img.class_probs[k]!)).toBeLessThan(1e-4))
+    })
+    await expect(runner.features(images, 3)).rejects.toThrow(/Feature layer 3 is outside 1\.\.2/)
+  })
 })

@@ -14,6 +14,9 @@ describe('generation', () => {
     expect([...kv!]).toEqual(ref.greedy_tokens)
     const [naive] = await generateImages(runner, { count: 1, seed: 0, greedy: true, mode: 'recompute' })
     expect([...naive!]).toEqual(ref.greedy_tokens)
+    const baked = new PixelGptRunner(runner.model, undefined, { bakeDecodeWeights: true })
+    const [kvBaked] = await generateImages(baked, { count: 1, seed: 0, greedy: true })
+    expect([...kvBaked!]).toEqual(ref.greedy_tokens)
   })
 
   it('KV-cache logits match the full forward at every position, across cache growth (144 tokens: capacities 64, 128, 144)', async () => {
