@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type Dataset, type Job } from '../../../src/shared/contract'
 import { main } from '../../../src/main/cli'
 import { openLibrary } from '../../../src/main/library/library'
+import { LATEST_SCHEMA_VERSION } from '../../../src/main/library/migrations'
 import { CLI, ROOT, runCli } from '../../integration/helpers'
 import { addRandomMedia } from '../jobs/media'
 import { tempDir } from '../library/tmp'
@@ -97,7 +98,7 @@ describe('tessera CLI', () => {
     const dir = lib()
     const info = await run(['--library', dir, '--json', 'info'])
     expect(info.code).toBe(0)
-    expect(JSON.parse(info.stdout)).toMatchObject({ name: 'Tessera Studio', host: 'cli', libraryPath: dir, schemaVersion: 1 })
+    expect(JSON.parse(info.stdout)).toMatchObject({ name: 'Tessera Studio', host: 'cli', libraryPath: dir, schemaVersion: LATEST_SCHEMA_VERSION })
     const jobs = await run(['--library', dir, '--json', 'jobs', 'list'])
     expect(JSON.parse(jobs.stdout)).toEqual([])
     const nojob = await run(['--library', dir, '--json', 'jobs', 'cancel', 'no-such-job'])

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type AppContext, createContext } from '../../../src/main/context'
 import { createDispatcher, type Dispatch } from '../../../src/main/host/dispatch'
 import { createServices } from '../../../src/main/services'
+import { LATEST_SCHEMA_VERSION } from '../../../src/main/library/migrations'
 import { methodNames } from '../../../src/shared/contract'
 import { tempDir } from '../library/tmp'
 
@@ -55,7 +56,7 @@ describe('dispatch', () => {
     const events: string[] = []
     ctx.bus.on('library.changed', (e) => events.push(e.domain))
     const info = await dispatch('app.info', {})
-    expect(info).toMatchObject({ ok: true, value: { name: 'Tessera Studio', host: 'cli', schemaVersion: 1 } })
+    expect(info).toMatchObject({ ok: true, value: { name: 'Tessera Studio', host: 'cli', schemaVersion: LATEST_SCHEMA_VERSION } })
     expect(await dispatch('settings.set', { theme: 'dark' })).toMatchObject({ ok: true, value: { theme: 'dark', executionProvider: 'auto' } })
     expect(await dispatch('settings.get', undefined)).toMatchObject({ ok: true, value: { theme: 'dark' } })
     expect(await dispatch('models.list', {})).toEqual({ ok: true, value: [] })
