@@ -4,7 +4,7 @@ import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 
 import { decodeToModelRgb, ImageDecodeError } from '../../../src/main/imaging/decode'
-import { paletteTokenize } from '../../../src/main/ml/palette/palette'
+import { imageTokens, paletteTokenize } from '../../../src/main/ml/palette/palette'
 import { importHfImageGpt } from '../../../src/main/ml/interop/hf-imagegpt'
 import { LM_DIR, lmReference } from '../ml/pixelgpt/fixtures'
 
@@ -21,6 +21,7 @@ describe('decodeToModelRgb', () => {
     for (const img of lmReference().images) {
       const { rgb } = await decodeToModelRgb(path.join(LM_DIR, img.file), 8)
       expect([...paletteTokenize(rgb, model.palette)]).toEqual(img.tokens)
+      expect([...(await imageTokens(path.join(LM_DIR, img.file), model.palette, 8))]).toEqual(img.tokens)
     }
   })
 

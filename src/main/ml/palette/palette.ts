@@ -3,6 +3,8 @@
 
 import sharp from 'sharp'
 
+import { type DecodeOptions, decodeToModelRgb } from '../../imaging/decode'
+
 import { Prng } from '../sample/prng'
 
 /** Pixel bytes -> model colour space, as the Hugging Face image processor does: x / 127.5 - 1. */
@@ -247,4 +249,13 @@ export function rgbToUnit(rgb: Uint8Array | Uint8ClampedArray): Float32Array {
   const out = new Float32Array(rgb.length)
   for (let i = 0; i < rgb.length; i++) out[i] = normalizePixel(rgb[i] as number)
   return out
+}
+
+/**
+ * An image file (or bytes) as palette tokens at the model's side: decode with EXIF orientation,
+ * alpha on white, centre-crop or squash resize, then the nearest-cluster tokenizer.
+ */
+export async function imageTokens(input: string | Buffer, palette: Float32Array, side: number, opts: DecodeOptions = {}): Promise<Int32Array> {
+  const { rgb } = await decodeToModelRgb(input, side, opts)
+  return paletteTokenize(rgb, palette)
 }
