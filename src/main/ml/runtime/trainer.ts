@@ -1,8 +1,10 @@
 // Runs training-step graphs (graph/optim.ts) step after step, keeping parameters and optimizer
-// state resident as ORT tensors. onnxruntime-node 1.30 on CPU has no IO binding: every run
-// reads inputs from JS buffers (without copying) and writes outputs into JS buffers. We give
-// it preallocated output tensors (two sets, swapped each step: the outputs of step k are the
-// inputs of step k+1), so no buffer is allocated or copied in JS between steps.
+// state as ORT tensors between steps: the outputs of step k are fed, untouched, as the inputs of
+// step k+1. onnxruntime-node 1.30 on CPU has no IO binding: it reads input tensors in place
+// from their JS buffers, but every output comes back in a fresh JS buffer that the binding
+// copies into, even when a preallocated output tensor is passed in `fetches` (measured: same
+// time, and the returned buffer is not the preallocated one). So outputs are simply taken
+// over; `npm run bench:train` measures that copy (about 2-4% of a training step).
 
 import * as ort from 'onnxruntime-node'
 import { type StepGraph, type TensorSpec } from '../graph/optim'
@@ -38,7 +40,6 @@ export interface StepResult {
  */
 export class Trainer {
   private cur: Map<string, ort.Tensor>
-  private alt: Map<string, ort.Tensor>
   private count = 0
   private readonly dtype: TensorSpec['dtype']
 
@@ -48,7 +49,6 @@ export class Trainer {
     init: Record<string, HostTensor>
   ) {
     this.cur = new Map()
-    this.alt = new Map()
     this.dtype = spec.params[0]?.dtype ?? 'float32'
     for (const p of spec.params) {
       const t = alloc(p)
@@ -56,12 +56,8 @@ export class Trainer {
       if (!src) throw new Error(`Trainer: no initial value for parameter ${p.name}`)
       load(t, src, p.name)
       this.cur.set(p.name, t)
-      this.alt.set(p.name, alloc(p))
     }
-    for (const s of spec.state) {
-      this.cur.set(s.name, alloc(s, s.init))
-      this.alt.set(s.name, alloc(s, s.init))
-    }
+    for (const s of spec.state) this.cur.set(s.name, alloc(s, s.init))
   }
 
   static async create(runtime: Runtime, spec: StepGraph, init: Record<string, HostTensor>): Promise<Trainer> {
@@ -80,16 +76,13 @@ export class Trainer {
     const names = new Set(this.session.inputNames)
     if (names.has('lr')) feeds.lr = scalar(this.dtype, lr)
     if (names.has('step')) feeds.step = scalar(this.dtype, this.count + 1)
-    const fetches: Record<string, ort.Tensor | null> = {}
-    for (const p of this.spec.params) fetches[p.output] = this.alt.get(p.name) as ort.Tensor
-    for (const s of this.spec.state) fetches[s.output] = this.alt.get(s.name) as ort.Tensor
-    for (const m of this.spec.metrics) fetches[m] = null
-    const out = await this.session.session.run(feeds, fetches as never)
+    const out = await this.session.session.run(feeds)
     const metrics: Record<string, number> = {}
     for (const m of this.spec.metrics) metrics[m] = Number((out[m] as ort.Tensor).data[0])
-    const t = this.cur
-    this.cur = this.alt
-    this.alt = t
+    const next = new Map<string, ort.Tensor>()
+    for (const p of this.spec.params) next.set(p.name, out[p.output] as ort.Tensor)
+    for (const s of this.spec.state) next.set(s.name, out[s.output] as ort.Tensor)
+    this.cur = next
     this.count++
     return { metrics, step: this.count }
   }
@@ -136,8 +129,7 @@ export class Trainer {
  * optimizer step with the mean gradient and clears the accumulators.
  */
 export class AccumulatingTrainer {
-  private readonly acc = new Map<string, ort.Tensor>()
-  private readonly accAlt = new Map<string, ort.Tensor>()
+  private acc = new Map<string, ort.Tensor>()
   private micro = 0
   private lossSum = 0
 
@@ -146,10 +138,7 @@ export class AccumulatingTrainer {
     readonly gradSession: CompiledSession,
     readonly apply: Trainer
   ) {
-    for (const s of grad.state) {
-      this.acc.set(s.name, alloc(s))
-      this.accAlt.set(s.name, alloc(s))
-    }
+    this.clear()
   }
 
   static async create(runtime: Runtime, grad: StepGraph, apply: StepGraph, init: Record<string, HostTensor>): Promise<AccumulatingTrainer> {
@@ -163,15 +152,10 @@ export class AccumulatingTrainer {
     const cur = this.apply.currentTensors()
     for (const p of this.grad.params) feeds[p.name] = cur.get(p.name) as ort.Tensor
     for (const [k, v] of this.acc) feeds[k] = v
-    const fetches: Record<string, ort.Tensor | null> = {}
-    for (const s of this.grad.state) fetches[s.output] = this.accAlt.get(s.name) as ort.Tensor
-    for (const m of this.grad.metrics) fetches[m] = null
-    const out = await this.gradSession.session.run(feeds, fetches as never)
-    for (const s of this.grad.state) {
-      const a = this.acc.get(s.name) as ort.Tensor
-      this.acc.set(s.name, this.accAlt.get(s.name) as ort.Tensor)
-      this.accAlt.set(s.name, a)
-    }
+    const out = await this.gradSession.session.run(feeds)
+    const next = new Map<string, ort.Tensor>()
+    for (const s of this.grad.state) next.set(s.name, out[s.output] as ort.Tensor)
+    this.acc = next
     this.micro++
     const metrics: Record<string, number> = {}
     for (const m of this.grad.metrics) metrics[m] = Number((out[m] as ort.Tensor).data[0])
@@ -188,10 +172,14 @@ export class AccumulatingTrainer {
     feeds.grad_scale = scalar(dtype, 1 / this.micro)
     const r = await this.apply.step(feeds, lr)
     r.metrics.loss = this.lossSum / this.micro
-    for (const t of this.acc.values()) (t.data as Float32Array).fill(0)
+    this.clear()
+    return r
+  }
+
+  private clear(): void {
+    this.acc = new Map(this.grad.state.map((s) => [s.name, alloc(s)]))
     this.micro = 0
     this.lossSum = 0
-    return r
   }
 
   params(): Record<string, HostTensor> {

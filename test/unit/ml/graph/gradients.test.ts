@@ -129,3 +129,27 @@ describe('gradient rules vs central finite differences (float64)', () => {
     })
   }
 })
+
+describe('gradients through symbolic dimensions (float64)', () => {
+  it('mean over a symbolic batch of an RMS-normed affine map; reshape with a symbolic dim', async () => {
+    const r = rng(3)
+    const feeds: Record<string, HostTensor> = {
+      x: randn(r, F, [5, 3]),
+      w: randn(r, F, [3, 4]),
+      b: randn(r, F, [4]),
+      ln: randn(r, F, [2], 0.5, 1)
+    }
+    const res = await gradCheck((g) => {
+      const x = g.input('x', F, ['B', 3])
+      const w = g.param('w', [3, 4], F)
+      const b = g.param('b', [4], F)
+      const ln = g.param('ln', [2], F)
+      const h = reshape(add(matmul(x, w), b), ['B', 2, 2]) // (B, 2, 2)
+      const ms = reduceMean(mul(h, h), [-1], true)
+      const y = mul(div(h, sqrt(add(ms, 1e-5))), ln)
+      return { out: reduceMean(mul(y, tanh(y))), wrt: [w, b, ln] }
+    }, feeds)
+    expect(res.maxAbsGrad).toBeGreaterThan(0)
+    for (const [k, w] of Object.entries(res.worst)) expect(w, k).toBeLessThanOrEqual(1)
+  })
+})
