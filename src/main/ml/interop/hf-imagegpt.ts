@@ -111,16 +111,14 @@ export async function importHfImageGpt(folder: string): Promise<ImportResult> {
         : 'The folder has no model.safetensors.'
     )
   }
-  const st = await readSafetensors(stPath)
-  const weights: TensorMap = new Map()
+  // Attention-mask buffers of old checkpoints (often bool or uint8) are skipped unread.
+  const isBuffer = (n: string): boolean => /(^|\.)attn\.(bias|masked_bias)$/.test(n)
   const ignored: string[] = []
+  const st = await readSafetensors(stPath, { skip: (n) => isBuffer(n) && ignored.push(n) > 0 })
+  const weights: TensorMap = new Map()
   for (const [rawName, t] of st.tensors) {
     // A bare ImageGPTModel checkpoint stores the body without the "transformer." prefix.
     const name = rawName.startsWith('transformer.') || rawName === 'lm_head.weight' || rawName === 'score.weight' ? rawName : `transformer.${rawName}`
-    if (/\.attn\.(bias|masked_bias)$/.test(name)) {
-      ignored.push(rawName)
-      continue
-    }
     weights.set(name, t)
   }
   const expected = bodyShapes(config)

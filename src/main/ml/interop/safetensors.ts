@@ -33,6 +33,8 @@ export interface SafetensorsFile {
 }
 
 const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 }
+/** Sizes of dtypes we only skip over (buffers such as boolean attention masks). */
+const OTHER_BYTES: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8 }
 /** Larger headers than this are refused as corrupt (the format's own reference limit is 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000
 
@@ -42,8 +44,13 @@ export function numel(shape: readonly number[]): number {
   return n
 }
 
+export interface ParseOptions {
+  /** Tensors to leave out (any dtype, not decoded); their offsets are still checked. */
+  skip?: (name: string) => boolean
+}
+
 /** Decodes safetensors bytes. `label` names the file in error messages. */
-export function parseSafetensors(bytes: Uint8Array, label = 'the safetensors file'): SafetensorsFile {
+export function parseSafetensors(bytes: Uint8Array, label = 'the safetensors file', opts: ParseOptions = {}): SafetensorsFile {
   if (bytes.byteLength < 8) {
     throw new InteropError(`${label} is truncated: it has ${bytes.byteLength} bytes, fewer than the 8-byte header length.`)
   }
@@ -84,7 +91,8 @@ export function parseSafetensors(bytes: Uint8Array, label = 'the safetensors fil
     if (!shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
       throw new InteropError(`${label} gives tensor "${name}" an invalid shape ${JSON.stringify(shape)}.`)
     }
-    const width = BYTES[e.dtype]
+    const skipped = opts.skip?.(name) === true
+    const width = BYTES[e.dtype] ?? (skipped ? OTHER_BYTES[e.dtype] : undefined)
     if (width === undefined) {
       throw new InteropError(`${label} stores tensor "${name}" as ${e.dtype}; only F32, F16, BF16 and F64 can be read.`)
     }
@@ -106,6 +114,7 @@ export function parseSafetensors(bytes: Uint8Array, label = 'the safetensors fil
         `${label} is truncated: tensor "${name}" ends at data byte ${en} but the file holds only ${dataLen} bytes of data.`
       )
     }
+    if (skipped) continue
     tensors.set(name, { shape: dims, data: decode(bytes, dataStart + b, numel(dims), e.dtype) })
     dtypes.set(name, e.dtype)
   }
@@ -180,14 +189,14 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, 
   return out
 }
 
-export async function readSafetensors(file: string): Promise<SafetensorsFile> {
+export async function readSafetensors(file: string, opts: ParseOptions = {}): Promise<SafetensorsFile> {
   let bytes: Buffer
   try {
     bytes = await fs.readFile(file)
   } catch (err) {
     throw new InteropError(`Could not read ${file}: ${(err as Error).message}`)
   }
-  return parseSafetensors(bytes, path.basename(file))
+  return parseSafetensors(bytes, path.basename(file), opts)
 }
 
 /** Writes atomically: a temporary file beside the target, then rename. */

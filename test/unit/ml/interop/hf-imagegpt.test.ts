@@ -6,7 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 import { exportHfImageGpt, importHfImageGpt } from '../../../../src/main/ml/interop/hf-imagegpt'
-import { readSafetensors, writeSafetensors } from '../../../../src/main/ml/interop/safetensors'
+import { readSafetensors, serializeSafetensors, writeSafetensors } from '../../../../src/main/ml/interop/safetensors'
 import { initPixelGpt, type PixelGptModel } from '../../../../src/main/ml/pixelgpt/model'
 import { CLS_DIR, LM_DIR } from '../pixelgpt/fixtures'
 
@@ -78,16 +78,30 @@ describe('Hugging Face ImageGPT import and export', () => {
     expectSameModel(model, (await importHfImageGpt(out)).model)
   })
 
-  it('ignores the attention-mask buffers of old checkpoints', async () => {
+  it('ignores the attention-mask buffers of old checkpoints, whatever their dtype', async () => {
     const out = await tmp()
     await cp(LM_DIR, out, { recursive: true })
     const st = await readSafetensors(path.join(LM_DIR, 'model.safetensors'))
-    st.tensors.set('transformer.h.0.attn.bias', { shape: [1, 1, 64, 64], data: new Float32Array(64 * 64).fill(1) })
     st.tensors.set('transformer.h.1.attn.masked_bias', { shape: [], data: new Float32Array([-1e4]) })
-    await writeSafetensors(path.join(out, 'model.safetensors'), st.tensors)
+    // Append a uint8 causal-mask buffer by hand (our writer only writes F32).
+    const bytes = serializeSafetensors(st.tensors)
+    const n = Number(bytes.readBigUInt64LE(0))
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>
+    const dataLen = bytes.length - 8 - n
+    header['transformer.h.0.attn.bias'] = { dtype: 'U8', shape: [1, 1, 64, 64], data_offsets: [dataLen, dataLen + 4096] }
+    const h = Buffer.from(JSON.stringify(header))
+    const len = Buffer.alloc(8)
+    len.writeBigUInt64LE(BigInt(h.length))
+    await writeFile(path.join(out, 'model.safetensors'), Buffer.concat([len, h, bytes.subarray(8 + n), Buffer.alloc(4096, 1)]))
     const { model, ignored } = await importHfImageGpt(out)
     expect(ignored.sort()).toEqual(['transformer.h.0.attn.bias', 'transformer.h.1.attn.masked_bias'])
     expect(model.weights.size).toBe(24)
+    // Other tensors in an unreadable dtype are still refused.
+    header['transformer.h.0.attn.c_attn.bias'] = { dtype: 'I32', shape: [96], data_offsets: [0, 384] }
+    const h2 = Buffer.from(JSON.stringify(header))
+    len.writeBigUInt64LE(BigInt(h2.length))
+    await writeFile(path.join(out, 'model.safetensors'), Buffer.concat([len, h2, bytes.subarray(8 + n), Buffer.alloc(4096, 1)]))
+    await expect(importHfImageGpt(out)).rejects.toThrow(/stores tensor "transformer\.h\.0\.attn\.c_attn\.bias" as I32/)
   })
 
   it('refuses other architectures, wrong-shape clusters, truncated weights and missing tensors', async () => {
