@@ -5,12 +5,21 @@
 import { parentPort } from 'node:worker_threads'
 import { buffersOf, type WorkerReply, type WorkerRequest } from './runtime/protocol'
 import { type CompiledSession, Runtime } from './runtime/session'
+import { Trainer } from './runtime/trainer'
 
 if (!parentPort) throw new Error('src/main/ml/worker.ts must run in a worker thread')
 const port = parentPort
 
 let runtime = new Runtime()
 const sessions = new Map<string, CompiledSession>()
+const trainers = new Map<number, Trainer>()
+let nextTrainer = 1
+
+function trainerOf(id: number): Trainer {
+  const t = trainers.get(id)
+  if (!t) throw new Error(`no trainer ${id} in the ML worker`)
+  return t
+}
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
   switch (req.type) {
@@ -34,13 +43,41 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     case 'dispose':
       await runtime.dispose()
       sessions.clear()
+      trainers.clear()
       return { id: req.id, ok: true, type: 'dispose' }
+    case 'trainer.create': {
+      const t = Trainer.fromSession(await runtime.load(req.model), req.spec, req.init)
+      const id = nextTrainer++
+      trainers.set(id, t)
+      return { id: req.id, ok: true, type: 'trainer.create', trainer: id }
+    }
+    case 'trainer.step': {
+      const r = await trainerOf(req.trainer).step(req.batch, req.lr)
+      return { id: req.id, ok: true, type: 'trainer.step', metrics: r.metrics, step: r.step }
+    }
+    case 'trainer.read': {
+      const t = trainerOf(req.trainer)
+      return { id: req.id, ok: true, type: 'trainer.read', params: t.params(), state: t.state(), steps: t.steps }
+    }
+    case 'trainer.restore':
+      trainerOf(req.trainer).restore(req.values, req.steps)
+      return { id: req.id, ok: true, type: 'trainer.restore' }
+    case 'trainer.dispose':
+      trainers.delete(req.trainer)
+      return { id: req.id, ok: true, type: 'trainer.dispose' }
   }
+}
+
+function transferables(r: WorkerReply): ArrayBuffer[] {
+  if (!r.ok) return []
+  if (r.type === 'run') return buffersOf(r.outputs)
+  if (r.type === 'trainer.read') return [...buffersOf(r.params), ...buffersOf(r.state)]
+  return []
 }
 
 port.on('message', (req: WorkerRequest) => {
   handle(req).then(
-    (reply) => port.postMessage(reply, reply.ok && reply.type === 'run' ? buffersOf(reply.outputs) : []),
+    (reply) => port.postMessage(reply, transferables(reply)),
     (e: unknown) => port.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply)
   )
 })

@@ -71,6 +71,13 @@ export interface StepGraph {
   metrics: string[]
 }
 
+/** A StepGraph without its Graph: plain data, safe to post to the ML worker with the ONNX bytes. */
+export type StepSpec = Omit<StepGraph, 'graph'>
+
+export function stepSpec(s: StepGraph): StepSpec {
+  return { params: s.params, state: s.state, inputs: s.inputs, metrics: s.metrics }
+}
+
 export const stateSlots = (o: OptimizerConfig): string[] =>
   o.kind === 'adamw' ? ['adam_m', 'adam_v'] : (o.momentum ?? 0) !== 0 ? ['momentum'] : []
 

@@ -1,6 +1,7 @@
 // Messages between the main thread and the ML worker (src/main/ml/worker.ts). Plain data
 // only: tensors cross as HostTensor, with their buffers transferred, not copied.
 
+import { type StepSpec } from '../graph/optim'
 import { type HostTensor, type ProviderReport, type RuntimeOptions } from './session'
 
 export type WorkerRequest =
@@ -9,12 +10,22 @@ export type WorkerRequest =
   | { id: number; type: 'run'; hash: string; feeds: Record<string, HostTensor>; fetches?: string[] }
   | { id: number; type: 'report' }
   | { id: number; type: 'dispose' }
+  /** A Trainer in the worker for a step graph (bytes of buildTrainStep's graph, its spec, initial weights). */
+  | { id: number; type: 'trainer.create'; model: Uint8Array; spec: StepSpec; init: Record<string, HostTensor> }
+  | { id: number; type: 'trainer.step'; trainer: number; batch: Record<string, HostTensor>; lr: number }
+  /** Parameters and optimizer state (copies) and the step count, e.g. for a checkpoint. */
+  | { id: number; type: 'trainer.read'; trainer: number }
+  | { id: number; type: 'trainer.restore'; trainer: number; values: Record<string, HostTensor>; steps: number }
+  | { id: number; type: 'trainer.dispose'; trainer: number }
 
 export type WorkerReply =
   | { id: number; ok: true; type: 'load'; hash: string; inputNames: string[]; outputNames: string[] }
   | { id: number; ok: true; type: 'run'; outputs: Record<string, HostTensor> }
   | { id: number; ok: true; type: 'report'; report: ProviderReport }
-  | { id: number; ok: true; type: 'configure' | 'dispose' }
+  | { id: number; ok: true; type: 'configure' | 'dispose' | 'trainer.restore' | 'trainer.dispose' }
+  | { id: number; ok: true; type: 'trainer.create'; trainer: number }
+  | { id: number; ok: true; type: 'trainer.step'; metrics: Record<string, number>; step: number }
+  | { id: number; ok: true; type: 'trainer.read'; params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }
   | { id: number; ok: false; error: string }
 
 /** The ArrayBuffers under a set of tensors (for postMessage transfer lists). */

@@ -7,7 +7,7 @@
 // over; `npm run bench:train` measures that copy (about 2-4% of a training step).
 
 import * as ort from 'onnxruntime-node'
-import { type StepGraph, type TensorSpec } from '../graph/optim'
+import { type StepGraph, type StepSpec, type TensorSpec } from '../graph/optim'
 import { type CompiledSession, type Feed, fromOrt, type HostTensor, type Runtime, toOrt } from './session'
 
 function alloc(t: TensorSpec, fill = 0): ort.Tensor {
@@ -44,7 +44,7 @@ export class Trainer {
   private readonly dtype: TensorSpec['dtype']
 
   private constructor(
-    readonly spec: StepGraph,
+    readonly spec: StepSpec,
     readonly session: CompiledSession,
     init: Record<string, HostTensor>
   ) {
@@ -62,6 +62,11 @@ export class Trainer {
 
   static async create(runtime: Runtime, spec: StepGraph, init: Record<string, HostTensor>): Promise<Trainer> {
     return new Trainer(spec, await runtime.compile(spec.graph), init)
+  }
+
+  /** From an already loaded session of a step graph and its spec (as the ML worker receives them). */
+  static fromSession(session: CompiledSession, spec: StepSpec, init: Record<string, HostTensor>): Trainer {
+    return new Trainer(spec, session, init)
   }
 
   get steps(): number {

@@ -2,6 +2,8 @@
 // in order by the worker; each has an id so replies can be matched regardless.
 
 import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { type StepGraph, stepSpec } from '../graph/optim'
+import { toOnnx } from '../graph/serialize'
 import { buffersOf, type WorkerReply, type WorkerRequest } from './protocol'
 import { type HostTensor, type ProviderReport, type RuntimeOptions } from './session'
 
@@ -68,6 +70,18 @@ export class MlWorkerClient {
     return r.outputs
   }
 
+  /** A Trainer for `step` inside the worker; returns its handle. */
+  async createTrainer(step: StepGraph, init: Record<string, HostTensor>): Promise<WorkerTrainer> {
+    const r = await this.request({ type: 'trainer.create', model: toOnnx(step.graph), spec: stepSpec(step), init })
+    if (!r.ok || r.type !== 'trainer.create') throw new Error('unexpected reply to trainer.create')
+    return new WorkerTrainer(this, r.trainer)
+  }
+
+  /** @internal used by WorkerTrainer */
+  async call(body: Body<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    return this.request(body, transfer)
+  }
+
   async report(): Promise<ProviderReport> {
     const r = await this.request({ type: 'report' })
     if (!r.ok || r.type !== 'report') throw new Error('unexpected reply to report')
@@ -77,5 +91,34 @@ export class MlWorkerClient {
   async close(): Promise<void> {
     await this.request({ type: 'dispose' }).catch(() => undefined)
     await this.worker.terminate()
+  }
+}
+
+/** A Trainer living in the ML worker (see runtime/trainer.ts); parameters never leave it unless read. */
+export class WorkerTrainer {
+  constructor(
+    private readonly client: MlWorkerClient,
+    readonly id: number
+  ) {}
+
+  /** One optimizer step; with `transfer` the batch's buffers move to the worker (unusable here after). */
+  async step(batch: Record<string, HostTensor>, lr: number, opts: { transfer?: boolean } = {}): Promise<{ metrics: Record<string, number>; step: number }> {
+    const r = await this.client.call({ type: 'trainer.step', trainer: this.id, batch, lr }, opts.transfer ? buffersOf(batch) : [])
+    if (!r.ok || r.type !== 'trainer.step') throw new Error('unexpected reply to trainer.step')
+    return { metrics: r.metrics, step: r.step }
+  }
+
+  async read(): Promise<{ params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }> {
+    const r = await this.client.call({ type: 'trainer.read', trainer: this.id })
+    if (!r.ok || r.type !== 'trainer.read') throw new Error('unexpected reply to trainer.read')
+    return { params: r.params, state: r.state, steps: r.steps }
+  }
+
+  async restore(values: Record<string, HostTensor>, steps: number): Promise<void> {
+    await this.client.call({ type: 'trainer.restore', trainer: this.id, values, steps })
+  }
+
+  async dispose(): Promise<void> {
+    await this.client.call({ type: 'trainer.dispose', trainer: this.id })
   }
 }
