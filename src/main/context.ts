@@ -3,6 +3,7 @@
 // the job runner with the built-in job kinds registered.
 
 import { type AppInfo } from '../shared/contract'
+import { datasetImportKind } from './datasets/import-job'
 import { EventBus } from './events'
 import { JobRunner, libraryVerifyKind } from './jobs'
 import { DatasetsRepo } from './library/datasets'
@@ -13,6 +14,7 @@ import { MediaRepo } from './library/media'
 import { ModelsRepo } from './library/models'
 import { RunsRepo } from './library/runs'
 import { SettingsRepo } from './library/settings'
+import { ModelRegistry } from './models/registry'
 
 export interface AppContext {
   host: AppInfo['host']
@@ -28,6 +30,8 @@ export interface AppContext {
     gallery: GalleryRepo
     runs: RunsRepo
   }
+  /** Model packages: import, export, load for inference (src/main/models). */
+  models: ModelRegistry
   close(): Promise<void>
 }
 
@@ -43,8 +47,10 @@ export function createContext(options: CreateContextOptions): AppContext {
   const bus = new EventBus()
   const jobs = new JobRunner(library.db, bus)
   jobs.register('library.verify', libraryVerifyKind(library))
+  jobs.register('datasets.import', datasetImportKind(library, bus))
   jobs.recover()
   if (options.startJobs) jobs.start()
+  const modelsRepo = new ModelsRepo(library.db)
   return {
     host: options.host,
     library,
@@ -53,12 +59,13 @@ export function createContext(options: CreateContextOptions): AppContext {
     repos: {
       datasets: new DatasetsRepo(library.db),
       settings: new SettingsRepo(library.db),
-      models: new ModelsRepo(library.db),
+      models: modelsRepo,
       media: new MediaRepo(library.db),
       items: new ItemsRepo(library.db),
       gallery: new GalleryRepo(library.db),
       runs: new RunsRepo(library.db)
     },
+    models: new ModelRegistry(library, modelsRepo, bus),
     async close() {
       await jobs.close()
       library.close()

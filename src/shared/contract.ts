@@ -8,6 +8,24 @@
 
 import { z } from 'zod'
 import type { Result } from './result'
+import {
+  DatasetDuplicatesInput,
+  DatasetExportInput,
+  DatasetImportInput,
+  DatasetSplitInput,
+  ItemsListInput,
+  ItemsRemoveInput,
+  ItemsSetLabelInput,
+  ItemsSetSplitInput,
+  type DatasetItem,
+  type DatasetStats,
+  type DuplicateGroup,
+  type ExportResult,
+  type ItemPage,
+  type SplitResult
+} from './datasets-contract'
+
+export * from './datasets-contract'
 
 // ---------------------------------------------------------------------------
 // Shared schema pieces
@@ -96,6 +114,51 @@ export interface ModelSummary {
   parentId: string | null
 }
 
+/** One model in full: what models.get, models.import and models.rename answer. */
+export interface ModelDetail extends ModelSummary {
+  /** 'ImageGPTForCausalImageModeling' or 'ImageGPTForImageClassification' (the heads it has). */
+  architecture: string
+  config: {
+    side: number
+    paletteSize: number
+    width: number
+    layers: number
+    heads: number
+    innerWidth: number
+    eps: number
+    numClasses: number
+  }
+  parameters: number
+  /** It can score and generate images (has an lm_head). */
+  generative: boolean
+  /** Labels of its classifier head; empty when it has none. */
+  classes: string[]
+  /** Classes it can be conditioned on when generating. */
+  conditionClasses: string[]
+  /** [K][3] palette colours in [-1, 1]. */
+  palette: number[][]
+  /** sha256 of weights.safetensors, hex. */
+  weightsSha256: string
+  /** Where it came from: import source, base model, dataset snapshot, training parameters, metrics. */
+  lineage: Record<string, unknown>
+  /** Models fine-tuned from this one (they lose their base link if it is removed). */
+  children: { id: string; name: string }[]
+}
+
+/** Bits per token of one image under a model, or why it could not be scored. */
+export type ModelScore = { file: string; bitsPerToken: number; nllNatsPerToken: number; tokens: number } | { file: string; error: string }
+
+export interface ModelTryResult {
+  file: string
+  /** Top classes of a classifier head, most likely first. */
+  top: { label: string; probability: number }[]
+  /** Under the lm_head; null for a classifier-only model. */
+  bitsPerToken: number | null
+  /** The image as the model sees it, and its lower half regenerated (greedy from the top half), as PNG data URLs; null without an lm_head. */
+  inputPng: string
+  completionPng: string | null
+}
+
 export interface Settings {
   theme: 'system' | 'light' | 'dark'
   executionProvider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
@@ -132,6 +195,18 @@ export const DatasetCreateInput = z
 
 export const DatasetRenameInput = z.object({ ref: Ref, name: Name }).strict()
 
+/** An absolute or working-directory-relative path on the back end's machine. */
+const FilePath = z.string().trim().min(1).max(4096)
+
+export const ModelImportInput = z.object({ path: FilePath, name: Name.optional() }).strict()
+export const ModelRenameInput = z.object({ ref: Ref, name: Name }).strict()
+export const ModelRemoveInput = z
+  .object({ ref: Ref, force: z.boolean().optional() })
+  .strict()
+export const ModelExportInput = z.object({ ref: Ref, out: FilePath, format: z.enum(['hf']).default('hf') }).strict()
+export const ModelScoreInput = z.object({ ref: Ref, paths: z.array(FilePath).min(1).max(10_000) }).strict()
+export const ModelTryInput = z.object({ ref: Ref, path: FilePath, topK: z.number().int().min(1).max(100).optional() }).strict()
+
 // ---------------------------------------------------------------------------
 // Methods
 
@@ -164,8 +239,29 @@ export const methods = {
   'datasets.create': method<Dataset>()(DatasetCreateInput, 'Create an empty dataset, optionally with classes.'),
   'datasets.rename': method<Dataset>()(DatasetRenameInput, 'Rename a dataset.'),
   'datasets.delete': method<{ id: string }>()(RefInput, 'Delete a dataset with its items and labels.'),
+  'datasets.import': method<Job>()(DatasetImportInput, 'Create a dataset and start a job importing a folder or CSV into it.'),
+  'datasets.stats': method<DatasetStats>()(RefInput, 'Item counts per class, split, label source and flag.'),
+  'datasets.split': method<SplitResult>()(DatasetSplitInput, 'Stratified, seeded train/val/test for items without a split.'),
+  'datasets.duplicates': method<DuplicateGroup[]>()(DatasetDuplicatesInput, 'Near-duplicate groups by perceptual hash; flags their items.'),
+  'datasets.export': method<ExportResult>()(DatasetExportInput, 'Copy items into a folder-per-class tree, never overwriting.'),
+
+  'items.list': method<ItemPage>()(ItemsListInput, 'A filtered, sorted page of a dataset’s items.'),
+  'items.get': method<DatasetItem>()(IdInput, 'One item with its file facts.'),
+  'items.setLabel': method<{ updated: number }>()(ItemsSetLabelInput, 'Set (or clear) the human label of items.'),
+  'items.setSplit': method<{ updated: number }>()(ItemsSetSplitInput, 'Move items to a split (out of test only when allowed).'),
+  'items.remove': method<{ removed: number }>()(ItemsRemoveInput, 'Remove items from their dataset (files stay in the library).'),
 
   'models.list': method<ModelSummary[]>()(Empty, 'All models in the library.'),
+  'models.get': method<ModelDetail>()(RefInput, 'One model by id or unique name, with its config, palette, classes and lineage.'),
+  'models.import': method<ModelDetail>()(ModelImportInput, 'Import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors).'),
+  'models.rename': method<ModelDetail>()(ModelRenameInput, 'Rename a model.'),
+  'models.remove': method<{ id: string; orphaned: { id: string; name: string }[] }>()(
+    ModelRemoveInput,
+    'Remove a model and its files; refused while fine-tuned models name it as their base, unless force is set.'
+  ),
+  'models.export': method<{ path: string; files: string[] }>()(ModelExportInput, 'Write a model as a Hugging Face ImageGPT folder; never overwrites.'),
+  'models.score': method<ModelScore[]>()(ModelScoreInput, 'Bits per token of each image under a generative model; a bad image gets an error entry.'),
+  'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
 
   'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.')
 } as const

@@ -17,6 +17,7 @@ import { type VerifyResult } from '../jobs'
 import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
 import { APP_ROOT, APP_VERSION } from '../services/version'
+import { registerModelCommands } from './models'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -243,6 +244,17 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       const r = final.result as VerifyResult
       if (r.missing.length || r.mismatched.length) exitCode = EXIT_FAILED
     })
+
+  // --- model, generate ------------------------------------------------------
+  registerModelCommands(program, {
+    call,
+    print,
+    open: () => open(),
+    json: () => json,
+    fail: () => {
+      exitCode = EXIT_FAILED
+    }
+  })
 
   const report = (error: ContractError, code: number): number => {
     process.stderr.write(`tessera: ${error.message}\n`)

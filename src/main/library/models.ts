@@ -1,14 +1,23 @@
 import type Database from 'better-sqlite3'
 import { type ModelSummary } from '../../shared/contract'
-import { NotFoundError } from '../errors'
+import { ConflictError, NotFoundError } from '../errors'
 
 interface ModelRow {
   id: string
   name: string
   kind: string
   source: ModelSummary['source']
+  path: string
+  config: string
   created_at: string
   parent_id: string | null
+}
+
+/** A model row with what only the back end needs: its folder and its stored config JSON. */
+export interface ModelRecord extends ModelSummary {
+  /** Folder relative to the library root (models/<id>). */
+  path: string
+  config: unknown
 }
 
 const toSummary = (r: ModelRow): ModelSummary => ({
@@ -20,6 +29,19 @@ const toSummary = (r: ModelRow): ModelSummary => ({
   parentId: r.parent_id
 })
 
+const toRecord = (r: ModelRow): ModelRecord => ({ ...toSummary(r), path: r.path, config: JSON.parse(r.config) as unknown })
+
+export interface NewModel {
+  id: string
+  name: string
+  kind: string
+  source: ModelSummary['source']
+  path: string
+  config: unknown
+  parentId?: string | null
+  createdAt?: string
+}
+
 /** Model rows; the model package itself lives in the folder named by `path`. */
 export class ModelsRepo {
   constructor(private readonly db: Database.Database) {}
@@ -28,9 +50,14 @@ export class ModelsRepo {
     return (this.db.prepare('SELECT * FROM models ORDER BY created_at DESC, name').all() as ModelRow[]).map(toSummary)
   }
 
+  private row(ref: string): ModelRow | undefined {
+    return (this.db.prepare('SELECT * FROM models WHERE id = ?').get(ref) ?? this.db.prepare('SELECT * FROM models WHERE name = ?').get(ref)) as
+      | ModelRow
+      | undefined
+  }
+
   find(ref: string): ModelSummary | undefined {
-    const row = (this.db.prepare('SELECT * FROM models WHERE id = ?').get(ref) ??
-      this.db.prepare('SELECT * FROM models WHERE name = ?').get(ref)) as ModelRow | undefined
+    const row = this.row(ref)
     return row ? toSummary(row) : undefined
   }
 
@@ -38,5 +65,49 @@ export class ModelsRepo {
     const m = this.find(ref)
     if (!m) throw new NotFoundError(`No model with id or name "${ref}".`)
     return m
+  }
+
+  /** The row with its folder and config, by id or unique name. */
+  record(ref: string): ModelRecord {
+    const row = this.row(ref)
+    if (!row) throw new NotFoundError(`No model with id or name "${ref}".`)
+    return toRecord(row)
+  }
+
+  nameTaken(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(name) !== undefined
+  }
+
+  /** `base`, or `base (2)`, `base (3)` … whichever is free (names are unique, case-insensitively). */
+  freeName(base: string): string {
+    if (!this.nameTaken(base)) return base
+    for (let i = 2; ; i++) if (!this.nameTaken(`${base} (${i})`)) return `${base} (${i})`
+  }
+
+  insert(m: NewModel): ModelRecord {
+    if (this.nameTaken(m.name)) throw new ConflictError(`A model named "${m.name}" already exists.`, 'name')
+    this.db
+      .prepare('INSERT INTO models (id, name, kind, source, path, config, parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(m.id, m.name, m.kind, m.source, m.path, JSON.stringify(m.config), m.parentId ?? null, m.createdAt ?? new Date().toISOString())
+    return this.record(m.id)
+  }
+
+  rename(ref: string, name: string): ModelRecord {
+    const m = this.record(ref)
+    const other = this.row(name)
+    if (other && other.id !== m.id && other.name.toLowerCase() === name.toLowerCase()) {
+      throw new ConflictError(`A model named "${name}" already exists.`, 'name')
+    }
+    this.db.prepare('UPDATE models SET name = ? WHERE id = ?').run(name, m.id)
+    return this.record(m.id)
+  }
+
+  /** Models whose base is `id` (fine-tunes). */
+  children(id: string): { id: string; name: string }[] {
+    return this.db.prepare('SELECT id, name FROM models WHERE parent_id = ? ORDER BY created_at, name').all(id) as { id: string; name: string }[]
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM models WHERE id = ?').run(id)
   }
 }

@@ -4,6 +4,7 @@
 import { platform } from 'node:process'
 import { type MethodName, type MethodParsedInput, type MethodResult } from '../../shared/contract'
 import { type AppContext } from '../context'
+import { datasetServices } from '../datasets/services'
 import { APP_VERSION } from './version'
 
 export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
@@ -53,7 +54,16 @@ export function createServices(ctx: AppContext): Handlers {
     },
 
     'models.list': () => repos.models.list(),
+    'models.get': (input) => ctx.models.get(input.ref),
+    'models.import': (input) => ctx.models.importHf(input.path, input.name),
+    'models.rename': (input) => ctx.models.rename(input.ref, input.name),
+    'models.remove': (input) => ctx.models.remove(input.ref, input.force === true),
+    'models.export': (input) => ctx.models.exportHf(input.ref, input.out),
+    'models.score': (input) => ctx.models.score(input.ref, input.paths),
+    'models.try': (input) => ctx.models.try(input.ref, input.path, input.topK),
 
-    'library.verify': () => jobs.enqueue('library.verify', {})
+    'library.verify': () => jobs.enqueue('library.verify', {}),
+
+    ...datasetServices(ctx)
   }
 }

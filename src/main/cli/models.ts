@@ -1,0 +1,199 @@
+// `tessera model …` and `tessera generate`: the model registry from the command line.
+// Models are named by id or unique name everywhere. Scores stream as one JSON line per image
+// (with --json: one array); generation progress goes to stderr.
+
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+
+import { type MethodInput, type MethodName, type MethodResult, type ModelDetail, type ModelScore, type ModelSummary } from '../../shared/contract'
+import { type AppContext } from '../context'
+import { generateToFolder } from '../models/generate'
+
+export interface CliHelpers {
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodResult<M>>
+  print<T>(value: T, human: (v: T) => string): void
+  open(): { ctx: AppContext }
+  json(): boolean
+  fail(): void
+}
+
+const integer =
+  (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string): number => {
+    const n = Number(v)
+    if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, not "${v}".`)
+    }
+    return n
+  }
+
+const real =
+  (flag: string) =>
+  (v: string): number => {
+    const n = Number(v)
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, not "${v}".`)
+    return n
+  }
+
+const summaryLine = (m: ModelSummary): string => `${m.id}  ${m.name}  ${m.kind}  (${m.source}${m.parentId ? `, from ${m.parentId}` : ''})`
+
+function detailText(m: ModelDetail): string {
+  const c = m.config
+  const lines = [
+    `${m.id}  ${m.name}`,
+    `  ${m.architecture}: ${c.side}x${c.side} pixels, ${c.paletteSize} colours, width ${c.width}, ${c.layers} layers, ${c.heads} heads, ${m.parameters.toLocaleString('en-US')} parameters`,
+    `  source: ${m.source}${m.parentId ? `, base model ${m.parentId}` : ''}; weights sha256 ${m.weightsSha256.slice(0, 16)}…`
+  ]
+  if (m.classes.length) lines.push(`  classifier labels: ${m.classes.join(', ')}`)
+  if (m.conditionClasses.length) lines.push(`  conditioning classes: ${m.conditionClasses.join(', ')}`)
+  if (m.children.length) lines.push(`  fine-tuned models: ${m.children.map((x) => x.name).join(', ')}`)
+  return lines.join('\n')
+}
+
+export function registerModelCommands(program: Command, h: CliHelpers): void {
+  const model = program.command('model').alias('models').description('models in the library: import, list, show, export, remove, score, try')
+
+  model
+    .command('import <folder>')
+    .description('import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors)')
+    .option('--name <name>', 'name in the library (default: the folder name)')
+    .action(async (folder: string, o: { name?: string }) => {
+      const m = await h.call('models.import', { path: path.resolve(folder), ...(o.name !== undefined ? { name: o.name } : {}) })
+      h.print(m, (v) => `Imported ${detailText(v)}`)
+    })
+
+  model
+    .command('list')
+    .description('all models')
+    .action(async () => {
+      const list = await h.call('models.list', {})
+      h.print(list, (l) => (l.length ? l.map(summaryLine).join('\n') : 'No models yet. Import one with `tessera model import <folder>`.'))
+    })
+
+  model
+    .command('show <ref>')
+    .description('one model, by id or name: architecture, classes, lineage')
+    .action(async (ref: string) => h.print(await h.call('models.get', { ref }), detailText))
+
+  model
+    .command('rename <ref> <name>')
+    .description('rename a model')
+    .action(async (ref: string, name: string) => h.print(await h.call('models.rename', { ref, name }), (v) => `Renamed: ${summaryLine(v)}`))
+
+  model
+    .command('export <ref>')
+    .description('write a model as a Hugging Face ImageGPT folder (never overwrites)')
+    .addOption(new Option('--format <format>', 'output layout').choices(['hf']).default('hf'))
+    .requiredOption('--out <folder>', 'folder to create')
+    .action(async (ref: string, o: { format: 'hf'; out: string }) => {
+      const r = await h.call('models.export', { ref, out: path.resolve(o.out), format: o.format })
+      h.print(r, (v) => `Exported to ${v.path} (${v.files.join(', ')})`)
+    })
+
+  model
+    .command('remove <ref>')
+    .alias('delete')
+    .description('remove a model and its files (refused while fine-tuned models name it as their base, unless --force)')
+    .option('--force', 'remove even if fine-tuned models name it as their base')
+    .action(async (ref: string, o: { force?: boolean }) => {
+      const r = await h.call('models.remove', { ref, force: o.force === true })
+      h.print(r, (v) => `Removed ${v.id}${v.orphaned.length ? `; ${v.orphaned.map((x) => x.name).join(', ')} no longer name a base model` : ''}`)
+    })
+
+  model
+    .command('score <images...>')
+    .description('bits per token of each image under a model: one JSON line per image (a bad image gets an error line)')
+    .requiredOption('--model <ref>', 'model id or name')
+    .action(async (images: string[], o: { model: string }) => {
+      const { ctx } = h.open()
+      const stream = !h.json()
+      const scores: ModelScore[] = await ctx.models.score(o.model, images, (s) => {
+        if (stream) process.stdout.write(JSON.stringify(s) + '\n')
+      })
+      if (!stream) process.stdout.write(JSON.stringify(scores, null, 2) + '\n')
+      if (scores.some((s) => 'error' in s)) h.fail()
+    })
+
+  model
+    .command('try <ref> <image>')
+    .description("one image through a model: top classes, bits per token, and a completion of its lower half")
+    .addOption(new Option('--top <k>', 'classes to show').argParser(integer('--top', 1, 100)).default(5))
+    .option('--out <file>', 'also write the completion as a PNG here')
+    .action(async (ref: string, image: string, o: { top: number; out?: string }) => {
+      const r = await h.call('models.try', { ref, path: path.resolve(image), topK: o.top })
+      if (o.out && r.completionPng) {
+        const bytes = Buffer.from(r.completionPng.replace(/^data:image\/png;base64,/, ''), 'base64')
+        await fs.writeFile(path.resolve(o.out), bytes, { flag: 'wx' })
+      }
+      h.print(r, (v) => {
+        const lines = [v.file]
+        for (const t of v.top) lines.push(`  ${(t.probability * 100).toFixed(1).padStart(5)}%  ${t.label}`)
+        if (v.bitsPerToken !== null) lines.push(`  ${v.bitsPerToken.toFixed(4)} bits per token`)
+        if (o.out && v.completionPng) lines.push(`  completion of the lower half: ${path.resolve(o.out)}`)
+        return lines.join('\n')
+      })
+    })
+
+  program
+    .command('generate')
+    .description('generate images with a model into a folder of PNGs (the recipe is in each PNG\'s "tessera" text chunk)')
+    .requiredOption('--model <ref>', 'model id or name')
+    .requiredOption('--out <folder>', 'folder for the PNGs (created if missing; files are never overwritten)')
+    .addOption(new Option('--count <n>', 'images to generate').argParser(integer('--count', 1, 100_000)).default(1))
+    .addOption(new Option('--seed <s>', 'seed (0 .. 2^32-1); random when absent, recorded in each PNG').argParser(integer('--seed', 0, 2 ** 32 - 1)))
+    .addOption(new Option('--temperature <t>', 'sampling temperature (> 0)').argParser(real('--temperature')))
+    .addOption(new Option('--top-k <k>', 'sample among the k most likely colours (0: all)').argParser(integer('--top-k', 0)))
+    .addOption(new Option('--top-p <p>', 'sample among the most likely colours up to this total probability').argParser(real('--top-p')))
+    .option('--greedy', 'always take the most likely colour')
+    .option('--class <name>', 'conditioning class (class-conditioned models)')
+    .option('--complete <image>', 'keep the top rows of this image and generate the rest')
+    .addOption(new Option('--keep-rows <r>', 'rows of --complete to keep (default: half)').argParser(integer('--keep-rows', 0)))
+    .action(
+      async (o: {
+        model: string
+        out: string
+        count: number
+        seed?: number
+        temperature?: number
+        topK?: number
+        topP?: number
+        greedy?: boolean
+        class?: string
+        complete?: string
+        keepRows?: number
+      }) => {
+        const { ctx } = h.open()
+        const loaded = await ctx.models.load(o.model)
+        const side = loaded.model.config.side
+        const controller = new AbortController()
+        const stop = (): void => {
+          process.stderr.write('Stopping generation.\n')
+          controller.abort()
+        }
+        process.once('SIGINT', stop)
+        try {
+          const files = await generateToFolder(ctx.models, o.model, {
+            count: o.count,
+            out: o.out,
+            ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+            ...(o.topK !== undefined ? { topK: o.topK } : {}),
+            ...(o.topP !== undefined ? { topP: o.topP } : {}),
+            ...(o.greedy ? { greedy: true } : {}),
+            ...(o.class !== undefined ? { className: o.class } : {}),
+            ...(o.complete !== undefined ? { complete: { file: o.complete, keepRows: o.keepRows ?? Math.floor(side / 2) } } : {}),
+            signal: controller.signal,
+            onRow: (p) => {
+              const n = p.images.length
+              process.stderr.write(`images ${p.batchStart + 1}-${p.batchStart + n} of ${o.count}: row ${p.row + 1}/${p.rows} (${p.done}/${p.total} tokens)\n`)
+            }
+          })
+          const seed = files[0]?.seed
+          h.print({ model: loaded.record.id, seed, files: files.map((f) => f.file) }, (v) => v.files.join('\n'))
+        } finally {
+          process.off('SIGINT', stop)
+        }
+      }
+    )
+}

@@ -1,0 +1,329 @@
+// The model registry: model packages in the library (models/<id>/model.json +
+// weights.safetensors, written by ml/pixelgpt/package) and their rows in the models table.
+// Import, export, rename, remove, scoring and loading for inference all go through here.
+//
+// A package is assembled under a temporary name and renamed into place before its row is
+// inserted; a failure at any step removes what was written, so nothing half-written is ever
+// listed. Leftover temporary folders (a crash mid-import) are swept when the registry opens.
+
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { promises as fs, readdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+
+import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult } from '../../shared/contract'
+import { AppError, ConflictError, NotFoundError } from '../errors'
+import { type EventBus } from '../events'
+import { decodeToModelRgb } from '../imaging/decode'
+import { type Library } from '../library/library'
+import { type ModelRecord, type ModelsRepo } from '../library/models'
+import { exportHfImageGpt, importHfImageGpt } from '../ml/interop/hf-imagegpt'
+import { numel } from '../ml/interop/safetensors'
+import { paletteTokenize, tokensToPng } from '../ml/palette/palette'
+import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } from '../ml/pixelgpt/model'
+import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
+import { type PixelGptRunner } from '../ml/pixelgpt/runner'
+import { generateImages } from '../ml/sample/generate'
+import { asAppError } from './errors'
+
+const CAUSAL = 'ImageGPTForCausalImageModeling'
+const CLASSIFY = 'ImageGPTForImageClassification'
+/** Images scored per forward run. */
+const SCORE_BATCH = 16
+
+/** What the models table keeps in its config column, so listing never reads model files. */
+export interface StoredModelInfo {
+  architecture: string
+  config: PixelGptConfig
+  parameters: number
+  generative: boolean
+  classes: string[]
+  conditionClasses: string[]
+  weightsSha256: string
+}
+
+export interface LoadedModel {
+  record: ModelRecord
+  info: StoredModelInfo
+  model: PixelGptModel
+  runner: PixelGptRunner
+}
+
+export function parameterCount(m: PixelGptModel): number {
+  let n = 0
+  for (const t of m.weights.values()) n += numel(t.shape)
+  return n
+}
+
+function infoOf(model: PixelGptModel, weightsSha256: string): StoredModelInfo {
+  return {
+    architecture: hasLmHead(model) ? CAUSAL : CLASSIFY,
+    config: model.config,
+    parameters: parameterCount(model),
+    generative: hasLmHead(model),
+    classes: model.classes,
+    conditionClasses: model.conditionClasses,
+    weightsSha256
+  }
+}
+
+function kindOf(model: PixelGptModel): string {
+  if (hasLmHead(model) && hasClassifier(model)) return 'imagegpt (generate + classify)'
+  return hasLmHead(model) ? 'imagegpt (generate)' : 'imagegpt (classify)'
+}
+
+async function sha256File(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex')
+}
+
+export class ModelRegistry {
+  /** Loaded models by id (weights in memory, compiled graphs); a couple at most. */
+  private readonly loaded = new Map<string, Promise<LoadedModel>>()
+  private readonly maxLoaded = 2
+
+  constructor(
+    private readonly library: Library,
+    private readonly repo: ModelsRepo,
+    private readonly bus?: EventBus
+  ) {
+    this.sweepTemporaries()
+  }
+
+  /** Removes temporary package folders a crashed import or export left behind. */
+  private sweepTemporaries(): void {
+    let names: string[]
+    try {
+      names = readdirSync(this.library.paths.models)
+    } catch {
+      return
+    }
+    for (const n of names) if (n.startsWith('.') && n.endsWith('.tmp')) rmSync(path.join(this.library.paths.models, n), { recursive: true, force: true })
+  }
+
+  list(): ModelSummary[] {
+    return this.repo.list()
+  }
+
+  async get(ref: string): Promise<ModelDetail> {
+    return this.detail(this.repo.record(ref))
+  }
+
+  private folder(record: ModelRecord): string {
+    return this.library.resolveInside(record.path)
+  }
+
+  private async detail(record: ModelRecord): Promise<ModelDetail> {
+    const info = record.config as StoredModelInfo
+    let palette: number[][] = []
+    let lineage: Record<string, unknown> = {}
+    try {
+      const json = JSON.parse(await fs.readFile(path.join(this.folder(record), MODEL_JSON), 'utf8')) as ModelJson
+      palette = json.palette
+      lineage = json.meta ?? {}
+    } catch {
+      // A missing or unreadable package shows as a model without palette; loading it says why.
+    }
+    return {
+      id: record.id,
+      name: record.name,
+      kind: record.kind,
+      source: record.source,
+      createdAt: record.createdAt,
+      parentId: record.parentId,
+      architecture: info.architecture,
+      config: info.config,
+      parameters: info.parameters,
+      generative: info.generative,
+      classes: info.classes,
+      conditionClasses: info.conditionClasses,
+      palette,
+      weightsSha256: info.weightsSha256,
+      lineage,
+      children: this.repo.children(record.id)
+    }
+  }
+
+  /**
+   * Adds an in-memory model to the library as a package and a row. `meta` is the lineage kept in
+   * model.json (import source, base model, dataset snapshot, training parameters, metrics).
+   */
+  async add(
+    model: PixelGptModel,
+    opts: { name: string; source: ModelSummary['source']; parentId?: string | null; meta?: Record<string, unknown>; uniqueName?: boolean }
+  ): Promise<ModelDetail> {
+    const name = opts.uniqueName ? this.repo.freeName(opts.name) : opts.name
+    if (this.repo.nameTaken(name)) throw new ConflictError(`A model named "${name}" already exists; choose another name.`, 'name')
+    const id = randomUUID()
+    const rel = `models/${id}`
+    const dir = this.library.resolveInside(rel)
+    try {
+      await writeModelPackage(dir, model, opts.meta ?? {})
+      const sha = await sha256File(path.join(dir, WEIGHTS_FILE))
+      const record = this.repo.insert({ id, name, kind: kindOf(model), source: opts.source, path: rel, config: infoOf(model, sha), parentId: opts.parentId ?? null })
+      this.bus?.emit('library.changed', { domain: 'models', id })
+      return await this.detail(record)
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true })
+      throw asAppError(err)
+    }
+  }
+
+  /** Imports a Hugging Face ImageGPT folder (causal LM or classifier). */
+  async importHf(folder: string, name?: string): Promise<ModelDetail> {
+    const abs = path.resolve(folder)
+    const st = await fs.stat(abs).catch(() => null)
+    if (!st) throw new NotFoundError(`There is no folder ${abs} to import.`)
+    if (!st.isDirectory()) throw new AppError('UNSUPPORTED', `${abs} is a file; import needs a Hugging Face model folder (config.json, preprocessor_config.json, model.safetensors).`)
+    let imported: Awaited<ReturnType<typeof importHfImageGpt>>
+    try {
+      imported = await importHfImageGpt(abs)
+    } catch (err) {
+      const e = asAppError(err)
+      throw new AppError(e.code, `Cannot import ${abs}: ${e.message}`)
+    }
+    const meta = {
+      importedFrom: { format: 'huggingface', path: abs, architecture: imported.architecture, ignoredTensors: imported.ignored, at: new Date().toISOString() },
+      baseModel: null,
+      datasetSnapshot: null,
+      training: null,
+      metrics: null
+    }
+    return this.add(imported.model, { name: name ?? path.basename(abs), uniqueName: name === undefined, source: 'imported', meta })
+  }
+
+  async rename(ref: string, name: string): Promise<ModelDetail> {
+    const r = this.repo.rename(ref, name)
+    this.bus?.emit('library.changed', { domain: 'models', id: r.id })
+    return this.detail(r)
+  }
+
+  /**
+   * Removes the row and the package. Fine-tuned children keep working (their own weights are
+   * complete) but lose their base link, so removal is refused while any exist unless `force`.
+   */
+  async remove(ref: string, force = false): Promise<{ id: string; orphaned: { id: string; name: string }[] }> {
+    const r = this.repo.record(ref)
+    const children = this.repo.children(r.id)
+    if (children.length > 0 && !force) {
+      throw new ConflictError(
+        `"${r.name}" is the base of ${children.length} fine-tuned model${children.length === 1 ? '' : 's'} (${children.map((c) => c.name).join(', ')}); they keep their weights but lose the link. Remove with force to go ahead.`
+      )
+    }
+    const dir = this.folder(r)
+    // Rename first so the folder disappears at once, then delete at leisure.
+    const doomed = path.join(path.dirname(dir), `.${path.basename(dir)}.${randomBytes(4).toString('hex')}.tmp`)
+    const moved = await fs.rename(dir, doomed).then(
+      () => true,
+      () => false
+    )
+    this.repo.delete(r.id)
+    this.loaded.delete(r.id)
+    if (moved) await fs.rm(doomed, { recursive: true, force: true })
+    this.bus?.emit('library.changed', { domain: 'models', id: r.id })
+    return { id: r.id, orphaned: children }
+  }
+
+  /** Writes the model as a Hugging Face ImageGPT folder. The folder must not exist (or be empty). */
+  async exportHf(ref: string, out: string): Promise<{ path: string; files: string[] }> {
+    const abs = path.resolve(out)
+    const existing = await fs.readdir(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)))
+    if (existing && existing.length > 0) throw new ConflictError(`${abs} already exists and is not empty; export never overwrites. Choose a new folder.`, 'out')
+    const { model } = await this.load(ref)
+    await fs.mkdir(path.dirname(abs), { recursive: true })
+    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(4).toString('hex')}.tmp`)
+    try {
+      await exportHfImageGpt(model, tmp)
+      if (existing) await fs.rmdir(abs)
+      await fs.rename(tmp, abs)
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true })
+      throw asAppError(err)
+    }
+    return { path: abs, files: (await fs.readdir(abs)).sort() }
+  }
+
+  /** The model's weights and graphs, loaded once and kept for the next call. */
+  load(ref: string): Promise<LoadedModel> {
+    const record = this.repo.record(ref)
+    let hit = this.loaded.get(record.id)
+    if (hit) {
+      this.loaded.delete(record.id)
+      this.loaded.set(record.id, hit)
+      return hit
+    }
+    hit = (async () => {
+      try {
+        const { model } = await readModelPackage(this.folder(record))
+        // onnxruntime-node loads with the runner: only when a model is first run, not with every context.
+        const { PixelGptRunner } = await import('../ml/pixelgpt/runner')
+        return { record, info: record.config as StoredModelInfo, model, runner: new PixelGptRunner(model) }
+      } catch (err) {
+        const e = asAppError(err)
+        throw new AppError(e.code, `Model "${record.name}" cannot be loaded: ${e.message}`)
+      }
+    })()
+    hit.catch(() => this.loaded.delete(record.id))
+    this.loaded.set(record.id, hit)
+    while (this.loaded.size > this.maxLoaded) this.loaded.delete(this.loaded.keys().next().value as string)
+    return hit
+  }
+
+  /** Palette tokens of an image file at the model's side (centre-cropped). */
+  async tokenize(model: PixelGptModel, file: string): Promise<Int32Array> {
+    try {
+      const { rgb } = await decodeToModelRgb(path.resolve(file), model.config.side, { label: file })
+      return paletteTokenize(rgb, model.palette)
+    } catch (err) {
+      throw asAppError(err)
+    }
+  }
+
+  /** Bits per token of each image; an image that cannot be read gets an error entry and the rest go on. */
+  async score(ref: string, files: readonly string[], onResult?: (s: ModelScore) => void): Promise<ModelScore[]> {
+    const { model, runner, record } = await this.load(ref)
+    if (!hasLmHead(model)) throw new AppError('UNSUPPORTED', `Model "${record.name}" is a classifier without an lm_head, so it cannot score images.`)
+    const out: ModelScore[] = []
+    for (let i = 0; i < files.length; i += SCORE_BATCH) {
+      const chunk = files.slice(i, i + SCORE_BATCH)
+      const tokens = await Promise.all(chunk.map((f) => this.tokenize(model, f).catch((e: unknown) => asAppError(e))))
+      const good = tokens.filter((t): t is Int32Array => t instanceof Int32Array)
+      const nll = good.length ? await runner.nll(good) : []
+      let g = 0
+      chunk.forEach((file, j) => {
+        const t = tokens[j]
+        const s: ModelScore =
+          t instanceof Int32Array
+            ? { file, nllNatsPerToken: nll[g] as number, bitsPerToken: (nll[g++] as number) / Math.LN2, tokens: t.length }
+            : { file, error: (t as AppError).message }
+        out.push(s)
+        onResult?.(s)
+      })
+    }
+    return out
+  }
+
+  /** One image through the model: top classes, bits per token, and its lower half completed greedily. */
+  async try(ref: string, file: string, topK = 5): Promise<ModelTryResult> {
+    const { model, runner } = await this.load(ref)
+    const tokens = await this.tokenize(model, file)
+    const c = model.config
+    let top: ModelTryResult['top'] = []
+    if (hasClassifier(model)) {
+      const probs = (await runner.classProbabilities([tokens]))[0] as number[]
+      top = probs
+        .map((probability, i) => ({ label: model.classes[i] as string, probability }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, topK)
+    }
+    const png = async (t: ArrayLike<number>): Promise<string> => `data:image/png;base64,${(await tokensToPng(t, model.palette, c.side)).toString('base64')}`
+    let bitsPerToken: number | null = null
+    let completionPng: string | null = null
+    if (hasLmHead(model)) {
+      bitsPerToken = ((await runner.nll([tokens]))[0] as number) / Math.LN2
+      const [done] = await generateImages(runner, { count: 1, seed: 0, greedy: true, complete: { tokens, keepRows: Math.floor(c.side / 2) } })
+      completionPng = await png(done as Int32Array)
+    }
+    return { file, top, bitsPerToken, inputPng: await png(tokens), completionPng }
+  }
+}
