@@ -34,8 +34,12 @@ import {
   zerosLike
 } from './ops'
 
-/** Gradients of the node's inputs (undefined: no gradient) from its outputs' gradients. */
-type Rule = (n: Node, gout: readonly (Value | undefined)[]) => (Value | undefined)[]
+/**
+ * Gradients of the node's inputs (undefined: no gradient) from its outputs' gradients. `needs`
+ * says whether an input wants one; gradients built for inputs that do not are never serialised
+ * (dead nodes are dropped), so rules only consult it to avoid invalid work (log of a base).
+ */
+type Rule = (n: Node, gout: readonly (Value | undefined)[], needs: (v: Value) => boolean) => (Value | undefined)[]
 
 const ints = (n: Node, key: string): number[] => {
   const a = n.attrs[key]
@@ -135,12 +139,12 @@ const RULES: Record<string, Rule> = {
   Sub: (n, [g]) => [unbroadcast(g as Value, inp(n, 0)), unbroadcast(neg(g as Value), inp(n, 1))],
   Mul: (n, [g]) => [unbroadcast(mul(g as Value, inp(n, 1)), inp(n, 0)), unbroadcast(mul(g as Value, inp(n, 0)), inp(n, 1))],
   Div: (n, [g]) => [unbroadcast(div(g as Value, inp(n, 1)), inp(n, 0)), unbroadcast(neg(div(mul(g as Value, out0(n)), inp(n, 1))), inp(n, 1))],
-  Pow: (n, [g]) => {
+  Pow: (n, [g], needs) => {
     const a = inp(n, 0)
     const b = inp(n, 1)
     // d/da a^b = b a^(b-1); d/db a^b = a^b log a (only built when b needs it).
     const ga = unbroadcast(mul(mul(g as Value, b), pow(a, sub(b, 1))), a)
-    return [ga, NEEDS.has(b) ? unbroadcast(mul(mul(g as Value, out0(n)), log(a)), b) : undefined]
+    return [ga, needs(b) ? unbroadcast(mul(mul(g as Value, out0(n)), log(a)), b) : undefined]
   },
   Max: (n, [g]) => {
     const m = greaterOrEqual(inp(n, 0), inp(n, 1))
@@ -280,9 +284,6 @@ const NON_DIFFERENTIABLE = new Set([
   'Sign'
 ])
 
-/** Values that need a gradient while `gradients` runs (read by the Pow rule). */
-let NEEDS = new Set<Value>()
-
 /**
  * Gradients of `loss` with respect to each of `wrt`, appended to loss's graph. `loss` is
  * usually a scalar; otherwise pass `seed`, the gradient of the final objective with respect
@@ -304,34 +305,28 @@ export function gradients(loss: Value, wrt: readonly Value[], seed?: Value): Val
     if (n.outputs.some((o) => lossNeeds.has(o))) for (const x of n.inputs) lossNeeds.add(x)
   }
   const needs = new Set<Value>([...dependsOnWrt].filter((v) => lossNeeds.has(v) && isFloat(v.dtype)))
-  const prevNeeds = NEEDS
-  NEEDS = needs
-  try {
-    const grads = new Map<Value, Value>()
-    const accumulate = (v: Value, d: Value): void => {
-      const prev = grads.get(v)
-      grads.set(v, prev ? add(prev, d) : d)
-    }
-    grads.set(loss, seed ?? onesLike(loss))
-    for (let i = nodeIndex; i >= 0; i--) {
-      const n = g.nodes[i] as Node
-      if (!n.inputs.some((x) => needs.has(x))) continue
-      const gout = n.outputs.map((o) => grads.get(o))
-      if (gout.every((x) => x === undefined)) continue
-      if (NON_DIFFERENTIABLE.has(n.op)) continue
-      const rule = RULES[n.op]
-      if (!rule) throw new GraphError(`gradients: no gradient rule for ${n.op} (inputs ${n.inputs.map(String).join(', ')})`)
-      if (n.op !== 'Split' && gout[0] === undefined) continue
-      const gin = rule(n, gout)
-      n.inputs.forEach((x, j) => {
-        const d = gin[j]
-        if (d && needs.has(x)) accumulate(x, d)
-      })
-    }
-    return wrt.map((w) => grads.get(w) ?? zerosLike(w))
-  } finally {
-    NEEDS = prevNeeds
+  const grads = new Map<Value, Value>()
+  const accumulate = (v: Value, d: Value): void => {
+    const prev = grads.get(v)
+    grads.set(v, prev ? add(prev, d) : d)
   }
+  grads.set(loss, seed ?? onesLike(loss))
+  for (let i = nodeIndex; i >= 0; i--) {
+    const n = g.nodes[i] as Node
+    if (!n.inputs.some((x) => needs.has(x))) continue
+    const gout = n.outputs.map((o) => grads.get(o))
+    if (gout.every((x) => x === undefined)) continue
+    if (NON_DIFFERENTIABLE.has(n.op)) continue
+    const rule = RULES[n.op]
+    if (!rule) throw new GraphError(`gradients: no gradient rule for ${n.op} (inputs ${n.inputs.map(String).join(', ')})`)
+    if (n.op !== 'Split' && gout[0] === undefined) continue
+    const gin = rule(n, gout, (v) => needs.has(v))
+    n.inputs.forEach((x, j) => {
+      const d = gin[j]
+      if (d && needs.has(x)) accumulate(x, d)
+    })
+  }
+  return wrt.map((w) => grads.get(w) ?? zerosLike(w))
 }
 
 function onesLike(v: Value): Value {

@@ -132,9 +132,9 @@ export function adamwUpdate(p: Value, grad: Value, m: Value, v: Value, lr: Value
   return { p: sub(base, mul(upd, lr)), m: nm, v: nv }
 }
 
-function dataInputs(g: Graph, skip: Set<Value>): TensorSpec[] {
+function dataInputs(g: Graph): TensorSpec[] {
   return g.inputs
-    .filter((v) => v.kind === 'input' && !skip.has(v))
+    .filter((v) => v.kind === 'input')
     .map((v) => ({ name: v.name, dtype: v.dtype, dims: v.shape.map((d) => (typeof d === 'number' ? d : -1)) }))
 }
 
@@ -206,8 +206,7 @@ function applyOptimizer(g: Graph, params: readonly Value[], grads: readonly Valu
  */
 export function buildTrainStep(forward: (g: Graph) => ForwardResult, opts: TrainOptions): StepGraph {
   const { g, res, params } = runForward('train_step', forward)
-  const skip = new Set<Value>()
-  const inputs = dataInputs(g, skip)
+  const inputs = dataInputs(g)
   const grads = gradients(res.loss, params)
   const metrics = outputMetrics(g, res)
   const a = applyOptimizer(g, params, grads, opts)
@@ -217,7 +216,7 @@ export function buildTrainStep(forward: (g: Graph) => ForwardResult, opts: Train
 /** Forward + backward for one micro-batch, adding its gradients to accumulators `grad_acc.<p>`. */
 export function buildGradStep(forward: (g: Graph) => ForwardResult): StepGraph {
   const { g, res, params } = runForward('grad_step', forward)
-  const inputs = dataInputs(g, new Set())
+  const inputs = dataInputs(g)
   const grads = gradients(res.loss, params)
   const metrics = outputMetrics(g, res)
   const state: StateSpec[] = params.map((p, i) => {

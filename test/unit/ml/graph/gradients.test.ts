@@ -153,3 +153,15 @@ describe('gradients through symbolic dimensions (float64)', () => {
     for (const [k, w] of Object.entries(res.worst)) expect(w, k).toBeLessThanOrEqual(1)
   })
 })
+
+describe('gather gradient with negative and int32 indices (float64)', () => {
+  it('accumulates into the rows the indices name', async () => {
+    const r = rng(9)
+    const feeds: Record<string, HostTensor> = { emb: randn(r, F, [4, 3]), ids: hostTensor('int32', [3], [-1, 0, 3]) }
+    const res = await gradCheck((g) => {
+      const emb = g.param('emb', [4, 3], F)
+      return { out: gather(emb, g.input('ids', 'int32', [3])), wrt: [emb] }
+    }, feeds)
+    for (const [k, w] of Object.entries(res.worst)) expect(w, k).toBeLessThanOrEqual(1)
+  })
+})
