@@ -192,12 +192,20 @@ function labelsFrom(cfg: Record<string, unknown>, n: number): string[] {
 /**
  * Writes a Hugging Face ImageGPT folder. A model with an lm_head is exported as
  * ImageGPTForCausalImageModeling (a classifier head, if any, rides along in the same file and
- * id2label); a classifier-only model as ImageGPTForImageClassification.
+ * id2label); a classifier-only model as ImageGPTForImageClassification. Refuses a folder that
+ * already holds any of the three files.
  */
 export async function exportHfImageGpt(model: PixelGptModel, folder: string): Promise<void> {
   validateModel(model)
   const c = model.config
   await fs.mkdir(folder, { recursive: true })
+  for (const f of ['config.json', 'preprocessor_config.json', 'model.safetensors']) {
+    const exists = await fs.access(path.join(folder, f)).then(
+      () => true,
+      () => false
+    )
+    if (exists) throw new InteropError(`${folder} already has ${f}; export writes into a new or empty folder and never overwrites files.`)
+  }
   const weights: TensorMap = new Map(model.weights)
   const lm = model.weights.get('lm_head.weight')
   if (lm && c.numClasses > 0) {

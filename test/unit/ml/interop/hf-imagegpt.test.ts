@@ -54,6 +54,7 @@ describe('Hugging Face ImageGPT import and export', () => {
       await exportHfImageGpt(model, out)
       const again = await importHfImageGpt(out)
       expectSameModel(model, again.model)
+      await expect(exportHfImageGpt(model, out)).rejects.toThrow(/already has config\.json; export writes into a new or empty folder/)
       const orig = await readFile(path.join(dir, 'model.safetensors'))
       expect(Buffer.compare(await readFile(path.join(out, 'model.safetensors')), orig)).toBe(0)
       const cfgA = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>
