@@ -63,6 +63,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       trainerOf(req.trainer).restore(req.values, req.steps)
       return { id: req.id, ok: true, type: 'trainer.restore' }
     case 'trainer.dispose':
+      trainerOf(req.trainer).release()
       trainers.delete(req.trainer)
       return { id: req.id, ok: true, type: 'trainer.dispose' }
   }

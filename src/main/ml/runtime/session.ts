@@ -86,11 +86,26 @@ export function hostTensor(dtype: DType, dims: readonly number[], values: ArrayL
 
 /** A compiled graph: an ORT session plus its names. */
 export class CompiledSession {
+  private pins = 0
+
   constructor(
     readonly session: ort.InferenceSession,
     readonly hash: string,
     readonly provider: ProviderName
   ) {}
+
+  /** Keep this session out of cache eviction while something (a Trainer) holds it. */
+  pin(): void {
+    this.pins++
+  }
+
+  unpin(): void {
+    this.pins = Math.max(0, this.pins - 1)
+  }
+
+  get pinned(): boolean {
+    return this.pins > 0
+  }
 
   get inputNames(): readonly string[] {
     return this.session.inputNames
@@ -201,12 +216,15 @@ export class Runtime {
     throw lastError instanceof Error ? lastError : new Error(String(lastError))
   }
 
+  /** Dispose least recently used sessions beyond the cache size, sparing pinned ones. */
   private async evict(): Promise<void> {
     const max = this.options.cacheSize ?? 16
-    while (this.cache.size > max) {
-      const [k, v] = this.cache.entries().next().value as [string, Promise<CompiledSession>]
+    for (const [k, v] of [...this.cache.entries()]) {
+      if (this.cache.size <= max) break
+      const s = await v.catch(() => undefined)
+      if (s?.pinned) continue
       this.cache.delete(k)
-      await (await v).dispose()
+      await s?.dispose()
     }
   }
 

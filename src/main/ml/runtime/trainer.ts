@@ -50,6 +50,7 @@ export class Trainer {
   ) {
     this.cur = new Map()
     this.dtype = spec.params[0]?.dtype ?? 'float32'
+    session.pin()
     for (const p of spec.params) {
       const t = alloc(p)
       const src = init[p.name]
@@ -115,6 +116,11 @@ export class Trainer {
       out[s.name] = { ...h, data: h.data.slice() }
     }
     return out
+  }
+
+  /** Let the runtime evict this trainer's session again (the trainer is not used after). */
+  release(): void {
+    this.session.unpin()
   }
 
   /** Restore parameters/state (and the step count) from a checkpoint. */

@@ -23,3 +23,25 @@ describe('execution-provider choice', () => {
     await rt.dispose()
   })
 })
+
+describe('session cache', () => {
+  it('evicts least recently used sessions but spares pinned ones', async () => {
+    const rt = new Runtime({ intraOpThreads: 1, cacheSize: 2 })
+    const build = (k: number): Graph => {
+      const g = new Graph()
+      g.output(add(g.input('x', 'float32', [1]), k), 'y')
+      return g
+    }
+    const s0 = await rt.compile(build(0))
+    s0.pin()
+    const s1 = await rt.compile(build(1))
+    await rt.compile(build(2))
+    await rt.compile(build(3))
+    // s0 is pinned: still cached and runnable; s1 was evicted, so compiling it again makes a new one.
+    expect(await rt.compile(build(0))).toBe(s0)
+    expect(Array.from((await s0.runHost({ x: hostTensor('float32', [1], [1]) })).y!.data as Float32Array)).toEqual([1])
+    expect(await rt.compile(build(1))).not.toBe(s1)
+    s0.unpin()
+    await rt.dispose()
+  })
+})
