@@ -17,7 +17,7 @@ interface DatasetRow {
 }
 
 // A fixed palette so that class colours are stable and distinct for the first dozen classes.
-const CLASS_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939']
+export const CLASS_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939']
 
 export class DatasetsRepo {
   constructor(private readonly db: Database.Database) {}

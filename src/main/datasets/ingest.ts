@@ -1,0 +1,126 @@
+// One image file into the library: read, hash, check it decodes, store it
+// content-addressed (or keep it where it is), make a webp thumbnail and the
+// perceptual hashes. A file that cannot be used throws IngestError with a reason
+// the import's error list shows; nothing here stops a batch.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import sharp from 'sharp'
+import { type Library } from '../library/library'
+import { MediaRepo, storeBytes } from '../library/media'
+import { perceptualHashes } from './phash'
+import { describeFsError } from './scan'
+
+export class IngestError extends Error {}
+
+export const THUMB_SIDE = 256
+export const MAX_PIXELS = 100_000_000
+
+/** Raster formats sharp reads that we accept, with their extension and MIME type. */
+const FORMATS: Record<string, { ext: string; mime: string }> = {
+  jpeg: { ext: 'jpg', mime: 'image/jpeg' },
+  png: { ext: 'png', mime: 'image/png' },
+  webp: { ext: 'webp', mime: 'image/webp' },
+  gif: { ext: 'gif', mime: 'image/gif' },
+  tiff: { ext: 'tif', mime: 'image/tiff' },
+  avif: { ext: 'avif', mime: 'image/avif' },
+  heif: { ext: 'heic', mime: 'image/heif' }
+}
+
+export interface Ingested {
+  sha256: string
+  bytes: number
+  format: string
+  width: number
+  height: number
+  /** False when the same content was already in the library. */
+  stored: boolean
+}
+
+const cleanReason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim().replace(/\.$/, '')
+
+function writeAtomic(abs: string, data: Buffer): void {
+  mkdirSync(dirname(abs), { recursive: true })
+  const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' })
+    renameSync(tmp, abs)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+}
+
+/** Decodes far enough to know the file is whole; returns the facts and the thumbnail. */
+async function examine(data: Buffer): Promise<{ format: string; width: number; height: number; thumb: Buffer; hashes: { dhash: string; phash: string } }> {
+  let meta
+  try {
+    meta = await sharp(data, { limitInputPixels: false }).metadata()
+  } catch (e) {
+    throw new IngestError(`is not an image this studio can read (${cleanReason(e)})`)
+  }
+  let format = meta.format as string
+  if (format === 'heif' && meta.compression === 'av1') format = 'avif'
+  if (!FORMATS[format]) throw new IngestError(`is a ${format} file; import JPEG, PNG, WebP, GIF, TIFF or AVIF images`)
+  const w = meta.width
+  const h = meta.height
+  if (!w || !h) throw new IngestError('has no image dimensions')
+  if (w * h > MAX_PIXELS) throw new IngestError(`is ${w}x${h} pixels, more than the limit of ${MAX_PIXELS} pixels`)
+  const swapped = (meta.orientation ?? 1) >= 5
+  let small
+  try {
+    // One full decode (first frame of a GIF/animated WebP), shrunk for thumbnail and hashes.
+    small = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'warning', pages: 1 })
+      .rotate()
+      .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+  } catch (e) {
+    throw new IngestError(`could not be decoded; it may be truncated or damaged (${cleanReason(e)})`)
+  }
+  const raw = { width: small.info.width, height: small.info.height, channels: small.info.channels }
+  const [thumb, hashes] = await Promise.all([
+    sharp(small.data, { raw }).webp({ quality: 80 }).toBuffer(),
+    perceptualHashes({ data: small.data, ...raw })
+  ])
+  return { format, width: swapped ? h : w, height: swapped ? w : h, thumb, hashes }
+}
+
+export async function ingestFile(library: Library, path: string, options: { reference?: boolean } = {}): Promise<Ingested> {
+  let data: Buffer
+  try {
+    data = await readFile(path)
+  } catch (e) {
+    throw new IngestError(describeFsError(e))
+  }
+  if (data.length === 0) throw new IngestError('is empty (0 bytes)')
+  const sha256 = createHash('sha256').update(data).digest('hex')
+  const media = new MediaRepo(library.db)
+  const known = media.get(sha256)
+  const hasInfo = library.db.prepare('SELECT 1 FROM media_info WHERE sha256 = ?').get(sha256)
+  if (known && known.thumb_path && hasInfo && known.width && known.height) {
+    const info = library.db.prepare('SELECT format FROM media_info WHERE sha256 = ?').get(sha256) as { format: string }
+    return { sha256, bytes: known.bytes, format: info.format, width: known.width, height: known.height, stored: false }
+  }
+  const facts = await examine(data)
+  const f = FORMATS[facts.format]!
+  // Looked up again: another file with the same bytes may have been stored while this one decoded.
+  const stored = !media.get(sha256)
+  if (stored) {
+    if (options.reference) media.put({ sha256, path, mime: f.mime, bytes: data.length, width: facts.width, height: facts.height })
+    else storeBytes(library, data, { ext: f.ext, mime: f.mime, width: facts.width, height: facts.height })
+  }
+  const thumbRel = `thumbs/${sha256.slice(0, 2)}/${sha256}.webp`
+  writeAtomic(library.resolveInside(thumbRel), facts.thumb)
+  media.setThumb(sha256, thumbRel)
+  library.db
+    .prepare(
+      `INSERT INTO media_info (sha256, format, dhash, phash) VALUES (?, ?, ?, ?)
+       ON CONFLICT (sha256) DO UPDATE SET format = excluded.format, dhash = excluded.dhash, phash = excluded.phash`
+    )
+    .run(sha256, facts.format, facts.hashes.dhash, facts.hashes.phash)
+  return { sha256, bytes: data.length, format: facts.format, width: facts.width, height: facts.height, stored: stored && !options.reference }
+}
