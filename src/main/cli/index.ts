@@ -275,7 +275,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     if (e instanceof CliFailure) return report(e.error, e.exitCode)
     if (e instanceof RemoteHostRefusedError) return report({ code: e.code, message: e.message }, EXIT_USAGE)
-    if (e instanceof AppError) return report({ code: e.code, message: e.message }, EXIT_FAILED)
+    if (e instanceof AppError) return report({ code: e.code, message: e.message }, e.code === 'VALIDATION' ? EXIT_USAGE : EXIT_FAILED)
     console.error(e)
     return report({ code: 'INTERNAL', message: 'Something went wrong; the details are above.' }, EXIT_FAILED)
   } finally {
