@@ -203,7 +203,8 @@ export function shapeTensor(g: Graph, dims: Shape, sources: readonly Value[]): V
 }
 
 /**
- * Reshape to `dims`: numbers (one may be -1), or symbolic dims of `x` (e.g. `['B', 'T', 4, 16]`).
+ * Reshape to `dims`: numbers (one may be -1, 0 copies the input's dim at that index), or
+ * symbolic dims of `x` (e.g. `['B', 'T', 4, 16]`).
  * A symbolic dim at the same position as in `x` is emitted as 0 (copy); elsewhere it is
  * read at run time.
  */
@@ -218,6 +219,10 @@ export function reshape(x: Value, dims: Shape): Value {
       out.push(-1)
     } else if (typeof d === 'number' && (!Number.isInteger(d) || d < 0)) {
       throw new GraphError(`Reshape: bad dimension ${d} in ${fmtShape(dims)}`)
+    } else if (d === 0) {
+      // ONNX: 0 copies the input's dimension at the same index.
+      if (i >= x.rank) throw new GraphError(`Reshape: 0 at index ${i} has no input dimension to copy (${x})`)
+      out.push(x.shape[i] as Dim)
     } else out.push(d)
   })
   if (minus >= 0) {

@@ -31,6 +31,8 @@ describe('graph builder', () => {
     expect(y.shape).toEqual(['B', 'T', 4])
     const h = reshape(y, ['B', 'T', 2, 2])
     expect(h.shape).toEqual(['B', 'T', 2, 2])
+    expect(reshape(x, [0, 0, 2, 4]).shape).toEqual(['B', 'T', 2, 4])
+    expect(reshape(x, [-1, 8]).shape[1]).toBe(8)
     expect(transpose(h, [0, 2, 1, 3]).shape).toEqual(['B', 2, 'T', 2])
     expect(reduceMean(y, [-1], true).shape).toEqual(['B', 'T', 1])
     const [a, b] = split(y, [1, 3], -1)
