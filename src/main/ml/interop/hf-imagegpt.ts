@@ -1,7 +1,8 @@
 // Hugging Face ImageGPT folders <-> PixelGptModel.
 // A folder holds config.json, preprocessor_config.json (with `clusters`, the palette) and
-// model.safetensors. Both ImageGPTForCausalImageModeling (lm_head) and
-// ImageGPTForImageClassification (score) are read; export writes the same layout back.
+// model.safetensors (or a PyTorch pytorch_model.bin, read without Python). Both
+// ImageGPTForCausalImageModeling (lm_head) and ImageGPTForImageClassification (score) are read;
+// export writes the same layout back (safetensors).
 //
 // Class conditioning is a Tessera extension stored in config.json as `tessera_condition_labels`:
 // the embedding table then has K + 1 + C rows. Hugging Face sizes lm_head as vocab_size - 1 rows,
@@ -11,7 +12,8 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
 import { type PixelGptConfig, type PixelGptModel, bodyShapes, validateModel } from '../pixelgpt/model'
-import { InteropError, type TensorMap, readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors'
+import { InteropError, type SafetensorsFile, type TensorMap, readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors'
+import { readTorchCheckpoint } from './torch-checkpoint'
 
 const CAUSAL = 'ImageGPTForCausalImageModeling'
 const CLASSIFY = 'ImageGPTForImageClassification'
@@ -97,24 +99,19 @@ export async function importHfImageGpt(folder: string): Promise<ImportResult> {
   const side = sideFrom(pre, nPositions)
   const config: PixelGptConfig = { side, paletteSize: K, width, layers, heads, innerWidth, eps, numClasses: conditionClasses.length }
 
-  const stPath = path.join(folder, 'model.safetensors')
-  try {
-    await fs.access(stPath)
-  } catch {
-    const hasBin = await fs.access(path.join(folder, 'pytorch_model.bin')).then(
-      () => true,
-      () => false
-    )
-    throw new InteropError(
-      hasBin
-        ? 'The folder has pytorch_model.bin but no model.safetensors; Tessera reads safetensors only (convert with transformers: model.save_pretrained(folder, safe_serialization=True)).'
-        : 'The folder has no model.safetensors.'
-    )
-  }
   // Attention-mask buffers of old checkpoints (often bool or uint8) are skipped unread.
   const isBuffer = (n: string): boolean => /(^|\.)attn\.(bias|masked_bias)$/.test(n)
   const ignored: string[] = []
-  const st = await readSafetensors(stPath, { skip: (n) => isBuffer(n) && ignored.push(n) > 0 })
+  const skip = (n: string): boolean => isBuffer(n) && ignored.push(n) > 0
+  const exists = (f: string): Promise<boolean> =>
+    fs.access(path.join(folder, f)).then(
+      () => true,
+      () => false
+    )
+  let st: SafetensorsFile
+  if (await exists('model.safetensors')) st = await readSafetensors(path.join(folder, 'model.safetensors'), { skip })
+  else if (await exists('pytorch_model.bin')) st = await readTorchCheckpoint(path.join(folder, 'pytorch_model.bin'), { skip })
+  else throw new InteropError('The folder has neither model.safetensors nor pytorch_model.bin.')
   const weights: TensorMap = new Map()
   for (const [rawName, t] of st.tensors) {
     // A bare ImageGPTModel checkpoint stores the body without the "transformer." prefix.
