@@ -114,3 +114,53 @@ describe('graph builder', () => {
     await rt.dispose()
   })
 })
+
+describe('shape inference agrees with onnxruntime', () => {
+  it('every op output has the dims the builder inferred', async () => {
+    const { argMax, cast, expand, oneHot, pad, reduceMax, reduceSum, squeeze, unsqueeze, logSoftmax, gather: gth, Graph: G } = await import('../../../../src/main/ml/graph')
+    const g = new G()
+    const x = g.input('x', 'float32', ['B', 3, 4])
+    const ids = g.input('ids', 'int64', ['B', 3])
+    const w = g.param('w', [4, 6])
+    const vals: Record<string, import('../../../../src/main/ml/graph').Value> = {
+      matmul: matmul(x, w),
+      bcast: add(x, g.param('b', [3, 1])),
+      soft: softmax(x, 1),
+      lsm: logSoftmax(x, -1),
+      rsum: reduceSum(x, [0, 2], true),
+      rmean: reduceMean(x, [1]),
+      rmax: reduceMax(x),
+      amax: argMax(x, -1),
+      resh: reshape(x, ['B', 12]),
+      resh0: reshape(x, [0, 2, -1]),
+      tr: transpose(x, [2, 0, 1]),
+      unsq: unsqueeze(x, [0, -1]),
+      sq: squeeze(unsqueeze(x, [1]), [1]),
+      exp: expand(unsqueeze(w, [0]), ['B', 4, 6], [x]),
+      cat: concat([x, x], 1),
+      split1: split(x, [1, 3], 2)[1]!,
+      sl: slice(x, [1, -3], [3, 4], [1, 2]),
+      gat: gather(w, ids, 0),
+      gat1: gth(x, g.ints([2, 0]), 2),
+      oh: oneHot(ids, 5),
+      wh: where(causalMask(g, 3), softmax(matmul(x, transpose(x, [0, 2, 1]))), -1),
+      cst: cast(x, 'float64'),
+      pd: pad(x, [0, 1, 0, 0, 2, 1])
+    }
+    for (const [k, v] of Object.entries(vals)) g.output(v, k)
+    const out = await runGraph(g, {
+      x: hostTensor('float32', [2, 3, 4], seq(24, (i) => Math.sin(i))),
+      ids: hostTensor('int64', [2, 3], [0, 1, 2, 3, 0, 1]),
+      w: hostTensor('float32', [4, 6], seq(24, (i) => i / 24)),
+      b: hostTensor('float32', [3, 1], [1, 2, 3])
+    })
+    for (const [k, v] of Object.entries(vals)) {
+      const dims = out[k]!.dims
+      expect(dims.length, k).toBe(v.rank)
+      v.shape.forEach((d, i) => {
+        if (d === 'B') expect(dims[i], `${k}[${i}]`).toBe(2)
+        else if (typeof d === 'number') expect(dims[i], `${k}[${i}]`).toBe(d)
+      })
+    }
+  })
+})
