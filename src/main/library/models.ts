@@ -94,8 +94,7 @@ export class ModelsRepo {
 
   rename(ref: string, name: string): ModelRecord {
     const m = this.record(ref)
-    const other = this.row(name)
-    if (other && other.id !== m.id && other.name.toLowerCase() === name.toLowerCase()) {
+    if (this.db.prepare('SELECT 1 FROM models WHERE name = ? AND id != ?').get(name, m.id) !== undefined) {
       throw new ConflictError(`A model named "${name}" already exists.`, 'name')
     }
     this.db.prepare('UPDATE models SET name = ? WHERE id = ?').run(name, m.id)
