@@ -16,6 +16,7 @@ import {
   split,
   toOnnx,
   transpose,
+  type Value,
   where
 } from '../../../../src/main/ml/graph'
 import { hostTensor, Runtime, runGraph } from '../../../../src/main/ml/runtime'
@@ -122,7 +123,7 @@ describe('shape inference agrees with onnxruntime', () => {
     const x = g.input('x', 'float32', ['B', 3, 4])
     const ids = g.input('ids', 'int64', ['B', 3])
     const w = g.param('w', [4, 6])
-    const vals: Record<string, import('../../../../src/main/ml/graph').Value> = {
+    const vals: Record<string, Value> = {
       matmul: matmul(x, w),
       bcast: add(x, g.param('b', [3, 1])),
       soft: softmax(x, 1),
