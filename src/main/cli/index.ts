@@ -18,6 +18,7 @@ import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
 import { APP_ROOT, APP_VERSION } from '../services/version'
 import { registerModelCommands } from './models'
+import { registerDatasetCommands } from '../datasets/cli'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -181,10 +182,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       print(d, datasetHuman)
     })
   dataset
-    .command('show <ref>')
-    .description('one dataset, by id or name')
-    .action(async (ref: string) => print(await call('datasets.get', { ref }), datasetHuman))
-  dataset
     .command('rename <ref> <name>')
     .description('rename a dataset')
     .action(async (ref: string, name: string) => print(await call('datasets.rename', { ref, name }), datasetHuman))
@@ -192,6 +189,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .command('delete <ref>')
     .description('delete a dataset with its items and labels')
     .action(async (ref: string) => print(await call('datasets.delete', { ref }), (r) => `Deleted ${r.id}`))
+  registerDatasetCommands(dataset, {
+    call,
+    print,
+    runJob: runJobInForeground,
+    jobOutcome,
+    fail: () => {
+      exitCode = EXIT_FAILED
+    }
+  })
 
   // --- jobs ----------------------------------------------------------------
   const jobs = program.command('jobs').alias('job').description('the job queue')
