@@ -40,6 +40,19 @@ export function samplingDistribution(logits: ArrayLike<number>, p: SamplingParam
     return out
   }
   const t = p.temperature ?? 1
+  if (!(p.topK && p.topK > 0 && p.topK < n) && (p.topP ?? 1) >= 1) {
+    // Plain softmax: no ordering needed.
+    let top = -Infinity
+    for (let i = 0; i < n; i++) top = Math.max(top, logits[i] as number)
+    let sum = 0
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(((logits[i] as number) - top) / t)
+      out[i] = e
+      sum += e
+    }
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) / sum
+    return out
+  }
   // Indices by logit, descending; ties by index so the order is fully determined.
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b)
   const k = p.topK && p.topK > 0 ? Math.min(p.topK, n) : n
