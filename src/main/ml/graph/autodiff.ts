@@ -281,7 +281,8 @@ const NON_DIFFERENTIABLE = new Set([
   'Not',
   'ArgMax',
   'OneHot',
-  'Sign'
+  'Sign',
+  'RandomUniformLike'
 ])
 
 /**

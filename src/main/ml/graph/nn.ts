@@ -6,10 +6,12 @@ import {
   add,
   causalMask,
   div,
+  greaterOrEqual,
   logSoftmax,
   matmul,
   mul,
   oneHot,
+  randomUniformLike,
   reduceMean,
   reduceSum,
   reshape,
@@ -32,6 +34,18 @@ export function linear(x: Value, w: Value, b?: Value): Value {
 export function rmsNorm(x: Value, w: Value, eps = 1e-5): Value {
   const ms = reduceMean(mul(x, x), [-1], true) // (.., 1)
   return mul(div(x, sqrt(add(ms, eps))), w)
+}
+
+/**
+ * Inverted dropout for training graphs: each element is kept with probability 1 - p and scaled
+ * by 1 / (1 - p). Fresh noise every run (seeded per session when `seed` is given); p = 0 is
+ * the identity (build evaluation graphs with p = 0 or without the call).
+ */
+export function dropout(x: Value, p: number, seed?: number): Value {
+  if (p <= 0) return x
+  if (p >= 1) throw new GraphError(`dropout: p must be below 1, got ${p}`)
+  const keep = greaterOrEqual(randomUniformLike(x, seed), p)
+  return where(keep, mul(x, 1 / (1 - p)), 0)
 }
 
 /** quick_gelu: x * sigmoid(1.702 x). */

@@ -414,3 +414,13 @@ export function scatterNDAdd(data: Value, indices: Value, updates: Value): Value
 export function reduceProd(x: Value, axes?: readonly number[], keepdims = false): Value {
   return reduce('ReduceProd', x, axes, keepdims)
 }
+
+/**
+ * Uniform [0, 1) noise shaped like `x` (RandomUniformLike). A fixed `seed` seeds the kernel's
+ * generator once per session, so successive runs still draw fresh noise, reproducibly.
+ */
+export function randomUniformLike(x: Value, seed?: number, dtype: DType = x.dtype): Value {
+  const attrs: Record<string, ReturnType<typeof attr.int>> = { dtype: attr.int(ONNX_DTYPE[dtype]) }
+  if (seed !== undefined) attrs.seed = attr.float(seed)
+  return one(x.graph.node('RandomUniformLike', [x], [{ dtype, shape: x.shape }], attrs))
+}
