@@ -146,7 +146,7 @@ export interface ModelDetail extends ModelSummary {
 }
 
 /** Bits per token of one image under a model, or why it could not be scored. */
-export type ModelScore = { file: string; bitsPerToken: number; nllNatsPerToken: number; tokens: number } | { file: string; error: string }
+export type ModelScore = { file: string; bitsPerToken: number; nllNatsPerToken: number } | { file: string; error: string }
 
 export interface ModelTryResult {
   file: string

@@ -1,15 +1,15 @@
-// Generation into a folder of PNGs, each carrying its recipe: a tEXt chunk "tessera" with JSON
-// naming the model (id, name, sha256 of its weights), the sampling parameters, the seed, the
-// class, the completion source and the image's index, so any image can be made again.
+// Generation into a folder of PNGs for a library model, by id or name: parameters checked with
+// sentences for the user, the class looked up by name, the image to complete decoded, and the
+// PNGs written by ml/pixelgpt/tasks with the recipe in a "tessera" tEXt chunk: the model (id,
+// name, sha256 of its weights), sampling parameters, seed, class, completion source and index.
 
 import { randomInt } from 'node:crypto'
-import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
 import { AppError } from '../errors'
-import { tokensToPng } from '../ml/palette/palette'
 import { hasLmHead } from '../ml/pixelgpt/model'
-import { type RowProgress, generateImages } from '../ml/sample/generate'
+import { generateToFolder as writeGenerated } from '../ml/pixelgpt/tasks'
+import { type RowProgress } from '../ml/sample/generate'
 import { validateSampling } from '../ml/sample/sampler'
 import { APP_VERSION } from '../services/version'
 import { asAppError } from './errors'
@@ -35,14 +35,11 @@ export interface GenerateToFolderOptions {
   signal?: AbortSignal
 }
 
-export interface GenerationRecipe {
+/** What this module adds to the parameters ml/pixelgpt/tasks writes (seed, index, greedy, temperature, topK, topP, class, keepRows). */
+export interface RecipeHeader {
   generator: string
   model: { id: string; name: string; weightsSha256: string }
-  seed: number
-  index: number
   count: number
-  sampling: { greedy: boolean; temperature: number; topK: number | null; topP: number | null }
-  class: string | null
   complete: { file: string; keepRows: number } | null
 }
 
@@ -55,8 +52,7 @@ export interface GeneratedFile {
 export async function generateToFolder(registry: ModelRegistry, ref: string, opts: GenerateToFolderOptions): Promise<GeneratedFile[]> {
   const { model, runner, record, info } = await registry.load(ref)
   if (!hasLmHead(model)) throw new AppError('UNSUPPORTED', `Model "${record.name}" is a classifier without an lm_head, so it cannot generate images.`)
-  const sampling = { greedy: opts.greedy === true, temperature: opts.temperature ?? 1, topK: opts.topK ?? null, topP: opts.topP ?? null }
-  const samplingParams = { greedy: sampling.greedy, temperature: sampling.temperature, ...(opts.topK !== undefined ? { topK: opts.topK } : {}), ...(opts.topP !== undefined ? { topP: opts.topP } : {}) }
+  const samplingParams = { greedy: opts.greedy === true, temperature: opts.temperature ?? 1, ...(opts.topK !== undefined ? { topK: opts.topK } : {}), ...(opts.topP !== undefined ? { topP: opts.topP } : {}) }
   try {
     validateSampling(samplingParams)
   } catch (err) {
@@ -85,41 +81,29 @@ export async function generateToFolder(registry: ModelRegistry, ref: string, opt
     }
     complete = { tokens: await registry.tokenize(model, opts.complete.file), keepRows: opts.complete.keepRows }
   }
-  const outDir = path.resolve(opts.out)
-  await fs.mkdir(outDir, { recursive: true })
-
-  let images: Int32Array[]
+  const describe: RecipeHeader = {
+    generator: `Tessera Studio ${APP_VERSION}`,
+    model: { id: record.id, name: record.name, weightsSha256: info.weightsSha256 },
+    count: opts.count,
+    complete: opts.complete ? { file: path.resolve(opts.complete.file), keepRows: opts.complete.keepRows } : null
+  }
   try {
-    images = await generateImages(runner, {
+    const files = await writeGenerated(runner, {
       ...samplingParams,
       count: opts.count,
       seed,
       ...(classIndex !== undefined ? { classIndex } : {}),
       ...(complete ? { complete } : {}),
       ...(opts.onRow ? { onRow: opts.onRow } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {})
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      outDir: path.resolve(opts.out),
+      prefix: slug(record.name),
+      describe: { ...describe }
     })
+    return files.map((file, index) => ({ file, index, seed }))
   } catch (err) {
     throw asAppError(err)
   }
-
-  const files: GeneratedFile[] = []
-  for (let index = 0; index < images.length; index++) {
-    const recipe: GenerationRecipe = {
-      generator: `Tessera Studio ${APP_VERSION}`,
-      model: { id: record.id, name: record.name, weightsSha256: info.weightsSha256 },
-      seed,
-      index,
-      count: opts.count,
-      sampling,
-      class: classIndex !== undefined ? (model.conditionClasses[classIndex] as string) : null,
-      complete: opts.complete ? { file: path.resolve(opts.complete.file), keepRows: opts.complete.keepRows } : null
-    }
-    const png = await tokensToPng(images[index] as Int32Array, model.palette, model.config.side, { text: { [RECIPE_KEY]: JSON.stringify(recipe) } })
-    const file = await writeNew(outDir, `${slug(record.name)}-s${seed}-${String(index).padStart(3, '0')}`, png)
-    files.push({ file, index, seed })
-  }
-  return files
 }
 
 function slug(name: string): string {
@@ -130,26 +114,4 @@ function slug(name: string): string {
       .replace(/^-+|-+$/g, '')
       .slice(0, 60) || 'model'
   )
-}
-
-/**
- * Writes `<base>.png`, or `<base>-2.png` … when taken: never overwrites a file. The bytes go to a
- * temporary file first and are hard-linked into place, so no reader sees a partial PNG.
- */
-async function writeNew(dir: string, base: string, data: Buffer): Promise<string> {
-  const tmp = path.join(dir, `.${base}.${process.pid}.${Date.now()}.tmp`)
-  try {
-    await fs.writeFile(tmp, data)
-    for (let n = 1; ; n++) {
-      const file = path.join(dir, n === 1 ? `${base}.png` : `${base}-${n}.png`)
-      try {
-        await fs.link(tmp, file)
-        return file
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw asAppError(err)
-      }
-    }
-  } finally {
-    await fs.rm(tmp, { force: true })
-  }
 }

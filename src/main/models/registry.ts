@@ -13,15 +13,15 @@ import path from 'node:path'
 import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult } from '../../shared/contract'
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
-import { decodeToModelRgb } from '../imaging/decode'
 import { type Library } from '../library/library'
 import { type ModelRecord, type ModelsRepo } from '../library/models'
 import { exportHfImageGpt, importHfImageGpt } from '../ml/interop/hf-imagegpt'
 import { numel } from '../ml/interop/safetensors'
-import { paletteTokenize, tokensToPng } from '../ml/palette/palette'
+import { imageTokens, tokensToPng } from '../ml/palette/palette'
 import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } from '../ml/pixelgpt/model'
 import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
 import { type PixelGptRunner } from '../ml/pixelgpt/runner'
+import { scoreImageFiles } from '../ml/pixelgpt/tasks'
 import { generateImages } from '../ml/sample/generate'
 import { asAppError } from './errors'
 
@@ -272,8 +272,7 @@ export class ModelRegistry {
   /** Palette tokens of an image file at the model's side (centre-cropped). */
   async tokenize(model: PixelGptModel, file: string): Promise<Int32Array> {
     try {
-      const { rgb } = await decodeToModelRgb(path.resolve(file), model.config.side, { label: file })
-      return paletteTokenize(rgb, model.palette)
+      return await imageTokens(path.resolve(file), model.palette, model.config.side, { label: path.basename(file) })
     } catch (err) {
       throw asAppError(err)
     }
@@ -284,21 +283,15 @@ export class ModelRegistry {
     const { model, runner, record } = await this.load(ref)
     if (!hasLmHead(model)) throw new AppError('UNSUPPORTED', `Model "${record.name}" is a classifier without an lm_head, so it cannot score images.`)
     const out: ModelScore[] = []
+    // Chunk by chunk, so a long list streams its results.
     for (let i = 0; i < files.length; i += SCORE_BATCH) {
       const chunk = files.slice(i, i + SCORE_BATCH)
-      const tokens = await Promise.all(chunk.map((f) => this.tokenize(model, f).catch((e: unknown) => asAppError(e))))
-      const good = tokens.filter((t): t is Int32Array => t instanceof Int32Array)
-      const nll = good.length ? await runner.nll(good) : []
-      let g = 0
-      chunk.forEach((file, j) => {
-        const t = tokens[j]
-        const s: ModelScore =
-          t instanceof Int32Array
-            ? { file, nllNatsPerToken: nll[g] as number, bitsPerToken: (nll[g++] as number) / Math.LN2, tokens: t.length }
-            : { file, error: (t as AppError).message }
-        out.push(s)
-        onResult?.(s)
-      })
+      for (const s of await scoreImageFiles(runner, chunk.map((f) => path.resolve(f)), { batchSize: SCORE_BATCH })) {
+        const j = out.length - i
+        const r: ModelScore = { ...s, file: chunk[j] as string }
+        out.push(r)
+        onResult?.(r)
+      }
     }
     return out
   }

@@ -61,7 +61,7 @@ describe('model registry', () => {
 
     const score = await dispatch('models.score', { ref: m.id, paths: [path.join(LM_DIR, 'images', 'img3.png'), path.join(dir, 'none.png')] })
     const scores = (score as { value: ModelScore[] }).value
-    expect(scores[0]).toMatchObject({ tokens: 64 })
+    expect(scores[0]).toMatchObject({ nllNatsPerToken: expect.any(Number) as unknown })
     expect(scores[1]).toMatchObject({ error: expect.stringMatching(/none\.png could not be read/) as unknown })
 
     expect(await dispatch('models.remove', { ref: 'lm' })).toEqual({ ok: true, value: { id: m.id, orphaned: [] } })
