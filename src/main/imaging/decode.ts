@@ -16,8 +16,16 @@ export class ImageDecodeError extends Error {
 export type ResizeMode = 'crop' | 'squash'
 
 export interface DecodeOptions {
-  /** 'crop': scale the short side to `side` and cut the centre square; 'squash': scale both sides to `side`. */
+  /**
+   * 'crop' (default): scale the short side to `side` and cut the centre square; 'squash': scale
+   * both sides to `side`, as the Hugging Face ImageGPT processor does.
+   */
   resize?: ResizeMode
+  /**
+   * Resampling kernel; default 'linear', the closest to the bilinear resize (resample=2) of the
+   * Hugging Face ImageGPT processor, so tokens match Python's more often.
+   */
+  kernel?: 'linear' | 'cubic' | 'lanczos3' | 'nearest'
   /** Largest input (width * height) accepted; default 100 megapixels. */
   maxPixels?: number
   /** Name used in error messages (defaults to the path, or "the image"). */
@@ -59,7 +67,7 @@ export async function decodeToModelRgb(input: string | Buffer, side: number, opt
       .rotate()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace('srgb')
-      .resize(side, side, { fit: opts.resize === 'squash' ? 'fill' : 'cover', position: 'centre' })
+      .resize(side, side, { fit: opts.resize === 'squash' ? 'fill' : 'cover', position: 'centre', kernel: opts.kernel ?? 'linear' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true })
