@@ -424,3 +424,21 @@ export function randomUniformLike(x: Value, seed?: number, dtype: DType = x.dtyp
   if (seed !== undefined) attrs.seed = attr.float(seed)
   return one(x.graph.node('RandomUniformLike', [x], [{ dtype, shape: x.shape }], attrs))
 }
+
+/** The run-time size of `x`'s dimension `axis`, as an int64 scalar. */
+export function dimOf(x: Value, axis: number): Value {
+  const a = normAxis(axis, x.rank, 'dimOf')
+  return one(x.graph.node('Gather', [shapeOf(x), x.graph.scalar(a, 'int64')], [{ dtype: 'int64', shape: [] }], { axis: attr.int(0) }))
+}
+
+/** [start, start + step, ...) below `limit` (Range); scalars, `limit` may be a run-time value. `length` names the result's dim. */
+export function range(start: Operand, limit: Operand, step: Operand = 1, length?: Dim): Value {
+  const g = graphOf('Range', start, limit, step)
+  const dtype = [start, limit, step].find((v): v is Value => v instanceof Value)?.dtype ?? 'int64'
+  const sv = (v: Operand): Value => (v instanceof Value ? v : g.scalar(v, dtype))
+  const [a, b, c] = [sv(start), sv(limit), sv(step)]
+  for (const v of [a, b, c]) if (v.rank !== 0) throw new GraphError(`Range: operands must be scalars, got ${v}`)
+  let n: Dim = length ?? `range_${g.nodes.length}`
+  if (typeof start === 'number' && typeof limit === 'number' && typeof step === 'number') n = Math.max(0, Math.ceil((limit - start) / step))
+  return one(g.node('Range', [a, b, c], [{ dtype, shape: [n] }]))
+}

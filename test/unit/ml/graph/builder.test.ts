@@ -165,3 +165,18 @@ describe('shape inference agrees with onnxruntime', () => {
     }
   })
 })
+
+describe('run-time dims', () => {
+  it('range over a symbolic length positions a learned table', async () => {
+    const { dimOf, range } = await import('../../../../src/main/ml/graph')
+    const g = new Graph()
+    const ids = g.input('ids', 'int64', ['B', 'T'])
+    const pos = range(0, dimOf(ids, 1), 1, 'T') // (T)
+    expect(pos.shape).toEqual(['T'])
+    const wpe = g.param('wpe', [8, 2])
+    g.output(gather(wpe, pos), 'p')
+    const out = await runGraph(g, { ids: hostTensor('int64', [1, 3], [5, 5, 5]), wpe: hostTensor('float32', [8, 2], seq(16, (i) => i)) })
+    expect(out.p!.dims).toEqual([3, 2])
+    expect(Array.from(out.p!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5])
+  })
+})
