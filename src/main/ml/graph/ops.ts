@@ -83,7 +83,8 @@ export const square = (x: Value): Value => mul(x, x)
 /** `cond ? a : b`, broadcasting all three. */
 export function where(cond: Value, a: Operand, b: Operand): Value {
   if (cond.dtype !== 'bool') throw new GraphError(`Where: condition must be bool, got ${cond}`)
-  const [va, vb] = lift('Where', a, b)
+  // Two numbers make float32 branches.
+  const [va, vb] = a instanceof Value || b instanceof Value ? lift('Where', a, b) : [cond.graph.scalar(a), cond.graph.scalar(b)]
   const shape = broadcastShapes('Where', broadcastShapes('Where', cond.shape, va.shape), vb.shape)
   return one(va.graph.node('Where', [cond, va, vb], [{ dtype: va.dtype, shape }]))
 }
