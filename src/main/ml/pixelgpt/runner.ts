@@ -72,7 +72,7 @@ export class PixelGptRunner {
    * Mean next-token negative log-likelihood (nats per token) of each image under the model:
    * input [start, t1 .. t_{T-1}], targets [t1 .. tT]; start is SOS unless a class token is given.
    */
-  async nll(images: readonly ArrayLike<number>[], startToken = sosToken(this.model.config)): Promise<number[]> {
+  async nll(images: readonly ArrayLike<number>[], startToken: number | ArrayLike<number> = sosToken(this.model.config)): Promise<number[]> {
     requireLm(this.model)
     const T = seqLen(this.model.config)
     const { ids, targets } = lmBatch(images, T, startToken)
@@ -120,13 +120,16 @@ function checkTokens(img: ArrayLike<number>, T: number, K: number): void {
   }
 }
 
-/** [start, t1 .. t_{T-1}] and [t1 .. tT] as int64. */
-export function lmBatch(images: readonly ArrayLike<number>[], T: number, startToken: number): { ids: BigInt64Array; targets: BigInt64Array } {
+/**
+ * [start, t1 .. t_{T-1}] and [t1 .. tT] as int64. `startToken` is SOS, a class token, or one
+ * start token per image (class-conditioned training on a mixed batch).
+ */
+export function lmBatch(images: readonly ArrayLike<number>[], T: number, startToken: number | ArrayLike<number>): { ids: BigInt64Array; targets: BigInt64Array } {
   const ids = new BigInt64Array(images.length * T)
   const targets = new BigInt64Array(images.length * T)
   images.forEach((img, b) => {
     if (img.length !== T) throw new RangeError(`An image has ${img.length} tokens; the model needs ${T}.`)
-    ids[b * T] = BigInt(startToken)
+    ids[b * T] = BigInt(typeof startToken === 'number' ? startToken : (startToken[b] as number))
     for (let i = 0; i < T; i++) {
       const t = BigInt(img[i] as number)
       targets[b * T + i] = t

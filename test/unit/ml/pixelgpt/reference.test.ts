@@ -102,5 +102,10 @@ describe('independent reference forward', () => {
       })
     )
     expect(scale).toBeGreaterThan(1)
+    // Per-image start tokens: the NLL of each image under its own class matches single-class runs.
+    const runner = new PixelGptRunner(model)
+    const mixed = await runner.nll([img, img, img], [6, 7, 8])
+    for (let k = 0; k < 3; k++) expect(Math.abs(mixed[k]! - (await runner.nll([img], 6 + k))[0]!)).toBeLessThan(1e-5)
+    expect(Math.abs(mixed[0]! - mixed[2]!)).toBeGreaterThan(1e-3)
   })
 })
