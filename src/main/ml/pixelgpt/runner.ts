@@ -3,7 +3,7 @@
 
 import { type BuiltGraph, buildDecodeStep, buildForward, type ForwardOptions } from './graphs'
 import { type PixelGptModel, seqLen, sosToken, hasClassifier, hasLmHead } from './model'
-import { type CompiledSession, type HostTensor, type Runtime, defaultRuntime } from '../runtime'
+import { type CompiledSession, type Feed, type HostTensor, type Runtime, defaultRuntime, toOrt } from '../runtime'
 
 export interface LoadedGraph {
   session: CompiledSession
@@ -17,14 +17,15 @@ export interface RunnerOptions {
 
 export class PixelGptRunner {
   private readonly graphs = new Map<string, Promise<LoadedGraph>>()
-  private readonly feeds: Record<string, HostTensor> = {}
+  /** Weights wrapped once as ORT tensors over the model's arrays (no copy, no per-run wrapping). */
+  private readonly feeds: Record<string, Feed> = {}
 
   constructor(
     readonly model: PixelGptModel,
     readonly runtime: Runtime = defaultRuntime(),
     readonly options: RunnerOptions = {}
   ) {
-    for (const [name, t] of model.weights) this.feeds[name] = { dtype: 'float32', dims: t.shape, data: t.data }
+    for (const [name, t] of model.weights) this.feeds[name] = toOrt({ dtype: 'float32', dims: t.shape, data: t.data })
   }
 
   /** A compiled graph variant, built on first use. */
@@ -42,8 +43,8 @@ export class PixelGptRunner {
   }
 
   /** The weight feeds a graph needs. */
-  weightFeeds(params: readonly string[]): Record<string, HostTensor> {
-    const out: Record<string, HostTensor> = {}
+  weightFeeds(params: readonly string[]): Record<string, Feed> {
+    const out: Record<string, Feed> = {}
     for (const name of params) {
       const f = this.feeds[name]
       if (!f) throw new Error(`The model has no weight "${name}".`)

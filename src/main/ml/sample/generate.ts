@@ -10,7 +10,7 @@
 import { cacheCapacities } from '../pixelgpt/graphs'
 import { type PixelGptModel, classToken, hasLmHead, seqLen, sosToken } from '../pixelgpt/model'
 import { type PixelGptRunner } from '../pixelgpt/runner'
-import { type HostTensor } from '../runtime'
+import { type Feed, toOrt } from '../runtime'
 import { type SamplingParams, imagePrng, sampleToken, validateSampling } from './sampler'
 
 export class GenerationCancelled extends Error {
@@ -126,6 +126,7 @@ export class KvDecoder {
   private capacity = 0
   private keys: Float32Array[] = []
   private values: Float32Array[] = []
+  private feeds: Record<string, Feed> | undefined
   private readonly ids: BigInt64Array
   private readonly pos = new BigInt64Array(1)
 
@@ -146,25 +147,30 @@ export class KvDecoder {
     if (t >= T) throw new RangeError(`The sequence is full (${T} tokens).`)
     if (ids.length !== B) throw new RangeError(`Expected ${B} tokens, one per sequence, got ${ids.length}.`)
     const need = cacheCapacities(c).find((s) => s > t) as number
-    if (need !== this.capacity) {
+    if (need !== this.capacity || !this.feeds) {
       const S0 = this.capacity
       this.keys = S0 ? this.keys.map((k) => growKeys(k, B * H * hd, S0, need)) : Array.from({ length: c.layers }, () => new Float32Array(B * H * hd * need))
       this.values = S0 ? this.values.map((v) => growValues(v, B * H, S0, need, hd)) : Array.from({ length: c.layers }, () => new Float32Array(B * H * need * hd))
       this.capacity = need
+      const { params } = await this.runner.decodeGraph(need)
+      // Wrapped once per capacity: ORT reads these buffers on every run, so writing ids, pos and
+      // the cache entries in place is all a step needs.
+      const feeds: Record<string, Feed> = {
+        ids: toOrt({ dtype: 'int64', dims: [B, 1], data: this.ids }),
+        pos: toOrt({ dtype: 'int64', dims: [1], data: this.pos }),
+        ...this.runner.weightFeeds(params)
+      }
+      for (let l = 0; l < c.layers; l++) {
+        feeds[`past_k_${l}`] = toOrt({ dtype: 'float32', dims: [B, H, hd, need], data: this.keys[l]! })
+        feeds[`past_v_${l}`] = toOrt({ dtype: 'float32', dims: [B, H, need, hd], data: this.values[l]! })
+      }
+      this.feeds = feeds
     }
     const S = this.capacity
+    const feeds = this.feeds
     for (let i = 0; i < B; i++) this.ids[i] = BigInt(ids[i] as number)
     this.pos[0] = BigInt(t)
-    const { session, params } = await this.runner.decodeGraph(S)
-    const feeds: Record<string, HostTensor> = {
-      ids: { dtype: 'int64', dims: [B, 1], data: this.ids },
-      pos: { dtype: 'int64', dims: [1], data: this.pos },
-      ...this.runner.weightFeeds(params)
-    }
-    for (let l = 0; l < c.layers; l++) {
-      feeds[`past_k_${l}`] = { dtype: 'float32', dims: [B, H, hd, S], data: this.keys[l]! }
-      feeds[`past_v_${l}`] = { dtype: 'float32', dims: [B, H, S, hd], data: this.values[l]! }
-    }
+    const { session } = await this.runner.decodeGraph(S)
     const out = await session.runHost(feeds)
     if (t + 1 < T) {
       // Write this position's keys and values in place (B * C floats per layer and kind).
