@@ -1,6 +1,7 @@
-// Datasets: list, create (name + classes), rename, delete. Items and import arrive with issue 7.
+// Datasets: list, create (name + classes), import, rename, delete; `#/datasets/<id>`
+// opens one dataset's page (grid, overview, duplicates).
 
-import { useState, type FormEvent } from 'react'
+import { useState, useSyncExternalStore, type FormEvent } from 'react'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
 import Chip from '@mui/material/Chip'
@@ -28,11 +29,15 @@ import DeleteOutlinedIcon from '@mui/icons-material/DeleteOutlined'
 import RenameIcon from '@mui/icons-material/DriveFileRenameOutline'
 import MoreVertIcon from '@mui/icons-material/MoreVert'
 import PhotoLibraryOutlinedIcon from '@mui/icons-material/PhotoLibraryOutlined'
+import FileUploadOutlinedIcon from '@mui/icons-material/FileUploadOutlined'
 import type { Dataset } from '../../../shared/contract'
 import { ApiError } from '../api/errors'
 import { useApiMutation, useApiQuery } from '../api/hooks'
 import { EmptyState, PanelBody, PanelHeader, formatDate } from '../components/common'
 import { useNotify } from '../app/notify'
+import { DatasetPage } from './datasets/DatasetPage'
+import { ImportDialog } from './datasets/ImportDialog'
+import { datasetIdFromHash, openDataset } from './datasets/format'
 
 /** Splits "cat, dog\nbird" into trimmed, de-duplicated class names. */
 export function parseClassNames(text: string): string[] {
@@ -238,7 +243,25 @@ function ClassChips({ dataset }: { dataset: Dataset }) {
   )
 }
 
+function useOpenDatasetId(): string | null {
+  const hash = useSyncExternalStore(
+    (notify) => {
+      window.addEventListener('hashchange', notify)
+      return () => window.removeEventListener('hashchange', notify)
+    },
+    () => window.location.hash
+  )
+  return datasetIdFromHash(hash)
+}
+
 export function DatasetsPanel() {
+  const openId = useOpenDatasetId()
+  if (openId) return <DatasetPage key={openId} id={openId} />
+  return <DatasetList />
+}
+
+function DatasetList() {
+  const [importing, setImporting] = useState(false)
   const datasets = useApiQuery('datasets.list', {})
   const [creating, setCreating] = useState(false)
   const [menu, setMenu] = useState<{ anchor: HTMLElement; dataset: Dataset } | null>(null)
@@ -252,9 +275,14 @@ export function DatasetsPanel() {
         title="Datasets"
         subtitle="Collections of images with their classes and labels."
         actions={
-          <Button variant="contained" startIcon={<AddIcon />} onClick={() => setCreating(true)} data-testid="dataset-new">
-            New dataset
-          </Button>
+          <>
+            <Button variant="outlined" startIcon={<FileUploadOutlinedIcon />} onClick={() => setImporting(true)} data-testid="dataset-import">
+              Import…
+            </Button>
+            <Button variant="contained" startIcon={<AddIcon />} onClick={() => setCreating(true)} data-testid="dataset-new">
+              New dataset
+            </Button>
+          </>
         }
       />
       {datasets.isFetching && <LinearProgress sx={{ borderRadius: 0, height: 2 }} />}
@@ -291,7 +319,7 @@ export function DatasetsPanel() {
               </TableHead>
               <TableBody>
                 {list.map((dataset) => (
-                  <TableRow key={dataset.id} hover data-testid="dataset-row">
+                  <TableRow key={dataset.id} hover data-testid="dataset-row" onClick={() => openDataset(dataset.id)} sx={{ cursor: 'pointer' }}>
                     <TableCell sx={{ maxWidth: { xs: 200, lg: 320 } }}>
                       <Typography sx={{ fontWeight: 500 }} noWrap title={dataset.name}>
                         {dataset.name}
@@ -318,7 +346,10 @@ export function DatasetsPanel() {
                       <Tooltip title="More actions">
                         <IconButton
                           aria-label={`Actions for ${dataset.name}`}
-                          onClick={(e) => setMenu({ anchor: e.currentTarget, dataset })}
+                          onClick={(e) => {
+                            e.stopPropagation()
+                            setMenu({ anchor: e.currentTarget, dataset })
+                          }}
                         >
                           <MoreVertIcon fontSize="small" />
                         </IconButton>
@@ -357,6 +388,7 @@ export function DatasetsPanel() {
         </MenuItem>
       </Menu>
       <CreateDatasetDialog open={creating} onClose={() => setCreating(false)} />
+      <ImportDialog open={importing} onClose={() => setImporting(false)} />
       {renaming && <RenameDialog dataset={renaming} onClose={() => setRenaming(null)} />}
       {deleting && <DeleteDialog dataset={deleting} onClose={() => setDeleting(null)} />}
     </>

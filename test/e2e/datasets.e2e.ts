@@ -1,0 +1,111 @@
+// The Datasets page in headless Chromium against a real browser host: import a
+// folder tree through the dialog (classes, splits, broken files), the virtualized
+// grid with filters and the item detail, class balance bars, and a near-duplicate
+// review that keeps one. Screenshots under test-results/screenshots/datasets-*.png.
+
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium as playwright, type Browser } from 'playwright-core'
+import { picture } from '../unit/datasets/images'
+import { assertBuilt, dismissNotice, findChromium, openPanel, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+
+const found = await findChromium()
+if (!found.chromium) console.warn(`[e2e] Skipping the datasets end-to-end test: ${found.reason}.`)
+
+const CLASSES = ['robin', 'blackbird', 'wren', 'sparrow']
+
+describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
+  let library: ReturnType<typeof tempLibrary>
+  let photos: ReturnType<typeof tempLibrary>
+  let host: RunningHost
+  let browser: Browser
+
+  beforeAll(async () => {
+    assertBuilt()
+    library = tempLibrary()
+    photos = tempLibrary('tessera-e2e-photos-')
+    const put = async (rel: string, data: Buffer | Promise<Buffer>) => {
+      mkdirSync(join(photos.dir, rel, '..'), { recursive: true })
+      writeFileSync(join(photos.dir, rel), await data)
+    }
+    // Unbalanced classes: 36, 24, 14, 8 pictures; about one in six in val.
+    let seed = 1
+    for (const [ci, name] of CLASSES.entries()) {
+      const n = [36, 24, 14, 8][ci]!
+      for (let i = 0; i < n; i++) await put(`${i % 6 === 0 ? 'val' : 'train'}/${name}/${name}-${i}.png`, picture(seed++, 'png', [160, 128]))
+    }
+    // Planted near-duplicates: a smaller JPEG of robin-1 and a bigger WebP of wren-2.
+    await put('train/robin/robin-1 small.jpg', picture(2, 'jpeg', [80, 64], 50))
+    await put('train/wren/wren-2 big.webp', picture(63, 'webp', [320, 256], 70))
+    await put('train/robin/broken.png', Buffer.from('not a png'))
+    host = await startHost(library.dir)
+    const chromium = found.chromium!
+    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await host?.close()
+    library?.remove()
+    photos?.remove()
+  })
+
+  it('imports a folder, browses the grid, shows balance bars and reviews near-duplicates', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    const problems = watchConsole(page)
+    await page.goto(host.url)
+    await openPanel(page, 'datasets', 'Datasets')
+
+    await page.getByTestId('dataset-import').click()
+    await page.getByTestId('import-source').fill(photos.dir)
+    await page.getByTestId('import-name').fill('Garden birds')
+    await page.getByTestId('import-submit').click()
+    await page.getByRole('heading', { level: 1, name: 'Garden birds' }).waitFor()
+    await page.getByTestId('import-progress').waitFor({ state: 'detached', timeout: 60_000 })
+    await expect.poll(() => page.getByTestId('grid-count').textContent(), { timeout: 20_000 }).toBe('84 items')
+    await dismissNotice(page)
+    await page.locator('[data-testid=grid-item] img').first().waitFor()
+    // Wait for the visible thumbnails to load before the picture.
+    await page.waitForFunction("[...document.querySelectorAll('[data-testid=grid-item] img')].every((i) => i.complete)")
+    await page.screenshot({ path: screenshotPath('datasets-grid-light') })
+    // Virtualized: far fewer cells in the DOM than items.
+    expect(await page.getByTestId('grid-item').count()).toBeLessThan(84)
+
+    // Filter by split, then open one item.
+    await page.getByTestId('filter-split').click()
+    await page.getByRole('option', { name: 'Val' }).click()
+    await expect.poll(() => page.getByTestId('grid-count').textContent()).toBe('15 items')
+    await page.getByTestId('grid-item').first().click()
+    const detail = page.getByTestId('item-detail')
+    await detail.waitFor()
+    await expect(detail.textContent()).resolves.toMatch(/SHA-256[0-9a-f]{64}/)
+    await expect(detail.textContent()).resolves.toMatch(/160×128/)
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: screenshotPath('datasets-item-detail-light') })
+    await page.keyboard.press('Escape')
+    await detail.waitFor({ state: 'detached' })
+
+    // Overview: balance bars and the import's error list.
+    await page.getByTestId('tab-overview').click()
+    await page.getByTestId('balance-bars').waitFor()
+    await expect(page.getByTestId('balance-bars').textContent()).resolves.toMatch(/blackbird24robin37sparrow8wren15/)
+    await expect(page.getByTestId('import-errors').textContent()).resolves.toContain('train/robin/broken.png')
+    await page.screenshot({ path: screenshotPath('datasets-balance-light') })
+
+    // Near-duplicates: the two planted pairs, nothing else; keep one of the first.
+    await page.getByTestId('tab-duplicates').click()
+    await page.getByTestId('dup-find').click()
+    await expect.poll(() => page.getByTestId('dup-summary').textContent()).toBe('2 groups')
+    await page.waitForFunction("[...document.querySelectorAll('[data-testid=dup-group] img')].every((i) => i.complete)")
+    await page.screenshot({ path: screenshotPath('datasets-duplicates-light') })
+    await page.getByTestId('dup-keep').first().click()
+    await expect.poll(() => page.getByTestId('dup-summary').textContent()).toBe('1 group')
+    await page.getByTestId('tab-items').click()
+    await expect.poll(() => page.getByTestId('grid-count').textContent()).toBe('83 items')
+
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
