@@ -41,7 +41,11 @@ export interface GenerateOptions extends SamplingParams {
   classIndex?: number
   /** Keep the top `keepRows` rows of `tokens` (one image for all, or one per image) and generate the rest. */
   complete?: { tokens: ArrayLike<number> | ArrayLike<number>[]; keepRows: number }
-  /** Images per batch (default 16). Images do not depend on the batching: each has its own PRNG. */
+  /**
+   * Images per batch. Default: as many as keep the KV cache within 512 MB, at most 16
+   * (16 for a 4-layer width-512 32x32 model, 5 for imagegpt-small). Images do not depend on
+   * the batching: each has its own PRNG.
+   */
   batchSize?: number
   /** 'kv' (default): KV-cache decoding. 'recompute': the full prefix every step, as a graph without past would. */
   mode?: 'kv' | 'recompute'
@@ -58,7 +62,7 @@ export async function generateImages(runner: PixelGptRunner, opts: GenerateOptio
   const T = seqLen(c)
   const start = opts.classIndex === undefined ? sosToken(c) : classToken(c, opts.classIndex)
   const prefixes = prefixTokens(model, opts)
-  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 16))
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? defaultBatchSize(model)))
   const out: Int32Array[] = []
   const progress = { done: 0, total: opts.count * T }
   for (let b0 = 0; b0 < opts.count; b0 += batchSize) {
@@ -82,6 +86,16 @@ export async function generateImages(runner: PixelGptRunner, opts: GenerateOptio
     out.push(...images)
   }
   return out
+}
+
+/** KV cache bytes per image at full length: keys and values of every layer, float32. */
+export function cacheBytesPerImage(model: PixelGptModel): number {
+  const c = model.config
+  return c.layers * 2 * seqLen(c) * c.width * 4
+}
+
+export function defaultBatchSize(model: PixelGptModel, budgetBytes = 512 * 2 ** 20): number {
+  return Math.max(1, Math.min(16, Math.floor(budgetBytes / cacheBytesPerImage(model))))
 }
 
 function prefixTokens(model: PixelGptModel, opts: GenerateOptions): Int32Array[] | undefined {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { importHfImageGpt } from '../../../../src/main/ml/interop/hf-imagegpt'
 import { initPixelGpt } from '../../../../src/main/ml/pixelgpt/model'
 import { PixelGptRunner } from '../../../../src/main/ml/pixelgpt/runner'
-import { GenerationCancelled, KvDecoder, generateImages, type RowProgress } from '../../../../src/main/ml/sample/generate'
+import { GenerationCancelled, KvDecoder, cacheBytesPerImage, defaultBatchSize, generateImages, type RowProgress } from '../../../../src/main/ml/sample/generate'
 import { LM_DIR, lmReference } from '../pixelgpt/fixtures'
 
 describe('generation', () => {
@@ -42,6 +42,12 @@ describe('generation', () => {
     expect(scale).toBeGreaterThan(1)
     expect(worst).toBeLessThan(1e-4 * Math.max(1, scale))
     await expect(dec.step([0, 0])).rejects.toThrow(/sequence is full/)
+    expect(dec.cacheBytes()).toBe(2 * cacheBytesPerImage(model))
+    // imagegpt-small: 24 layers, width 512, 1024 tokens -> 96 MiB of cache per image -> 5 per batch.
+    const small = { ...model, config: { ...model.config, side: 32, width: 512, layers: 24 } }
+    expect(cacheBytesPerImage(small)).toBe(96 * 2 ** 20)
+    expect(defaultBatchSize(small)).toBe(5)
+    expect(defaultBatchSize(model)).toBe(16)
   })
 
   it('is seeded: same seed, same images, whatever the batching; KV and recompute agree when sampling', async () => {
