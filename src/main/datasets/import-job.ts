@@ -86,7 +86,7 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
               cp.errors.push({ path: r.e.name, reason: r.error })
               continue
             }
-            if (r.ok.stored) cp.stored++
+            if (r.ok.record()) cp.stored++
             const existing = findItem.get(dataset.id, r.ok.sha256) as { id: string; original_name: string } | undefined
             if (existing) {
               // Same bytes already in this dataset (from this import or before): one item.

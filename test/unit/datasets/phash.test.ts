@@ -9,7 +9,7 @@ import { groupByHash } from '../../../src/main/datasets/duplicates'
 import { picture } from './images'
 
 async function hashesOf(buf: Buffer) {
-  const { data, info } = await sharp(buf).ensureAlpha().raw().toBuffer({ resolveWithObject: true })
+  const { data, info } = await sharp(buf).raw().toBuffer({ resolveWithObject: true })
   return perceptualHashes({ data, width: info.width, height: info.height, channels: info.channels })
 }
 
