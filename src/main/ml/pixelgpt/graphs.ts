@@ -12,7 +12,7 @@
 import {
   add,
   argMax,
-  causalMask,
+  causalBias,
   concat,
   div,
   gather,
@@ -28,6 +28,7 @@ import {
   reduceSum,
   reshape,
   sigmoid,
+  slice,
   softmax,
   split,
   sqrt,
@@ -116,16 +117,26 @@ function mlp(x: Value, p: Params, l: number): Value {
 }
 
 /**
- * Causal self-attention over the whole sequence. `mask` (T, T) bool, true where key <= query.
+ * Causal self-attention over the whole sequence, written for CPU speed (as the engine's
+ * causalSelfAttention): q, k, v from three products with column slices of the fused c_attn
+ * weight (no Split of activations), the 1/sqrt(hd) scale applied to q rather than to the
+ * (B, H, T, T) scores, and the causal mask as an additive bias (0 / -1e9) whose gradient is the
+ * identity. `bias` (T, T) float32. Same values as Hugging Face's split + masked_fill version.
  */
-function attention(x: Value, p: Params, c: PixelGptConfig, l: number, mask: Value, B: Dim, T: Dim): Value {
+function attention(x: Value, p: Params, c: PixelGptConfig, l: number, bias: Value, B: Dim, T: Dim): Value {
   const C = c.width
   const H = c.heads
   const hd = C / H
-  const qkv = conv1d(x, p, `transformer.h.${l}.attn.c_attn`) // (B, T, 3C)
-  const [q, k, v] = split(qkv, [C, C, C], -1).map((t) => transpose(reshape(t, [B, T, H, hd]), [0, 2, 1, 3])) as [Value, Value, Value] // (B, H, T, hd)
-  const scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(hd)) // (B, H, T, T)
-  const att = softmax(where(mask, scores, NEG), -1)
+  const w = p.get(`transformer.h.${l}.attn.c_attn.weight`) // (C, 3C)
+  const b = p.get(`transformer.h.${l}.attn.c_attn.bias`) // (3C)
+  const proj = (i: number): Value => {
+    const y = add(matmul(x, slice(w, [i * C], [(i + 1) * C], [1])), slice(b, [i * C], [(i + 1) * C], [0])) // (B, T, C)
+    return transpose(reshape(y, [B, T, H, hd]), [0, 2, 1, 3]) // (B, H, T, hd)
+  }
+  const q = mul(proj(0), 1 / Math.sqrt(hd))
+  const k = proj(1)
+  const v = proj(2)
+  const att = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1) // (B, H, T, T)
   const y = reshape(transpose(matmul(att, v), [0, 2, 1, 3]), [B, T, C]) // (B, T, C)
   return conv1d(y, p, `transformer.h.${l}.attn.c_proj`)
 }
@@ -160,18 +171,18 @@ export function forwardInto(g: Graph, c: PixelGptConfig, opts: ForwardOptions): 
   const T: Dim = opts.seq ?? seqLen(c)
   const ids = g.input('ids', 'int64', [B, T])
   let pos: Value
-  let mask: Value
+  let bias: Value
   if (typeof T === 'number') {
     if (T < 1 || T > seqLen(c)) throw new RangeError(`Sequence length ${T} is outside 1..${seqLen(c)}.`)
     pos = g.ints(Array.from({ length: T }, (_, i) => i)) // (T)
-    mask = causalMask(g, T)
+    bias = causalBias(g, T)
   } else {
     // Positions 0..T-1 from the run-time length of ids.
     const tLen = g.node('Gather', [g.node('Shape', [ids], [{ dtype: 'int64', shape: [2] }])[0] as Value, g.scalar(1, 'int64')], [{ dtype: 'int64', shape: [] }], {
       axis: { type: 'int', value: 0 }
     })[0] as Value
     pos = g.node('Range', [g.scalar(0, 'int64'), tLen, g.scalar(1, 'int64')], [{ dtype: 'int64', shape: [T] }])[0] as Value
-    mask = lessOrEqual(unsqueeze(pos, [0]), unsqueeze(pos, [1])) // (T, T): key j <= query i
+    bias = where(lessOrEqual(unsqueeze(pos, [0]), unsqueeze(pos, [1])), 0, NEG) // (T, T): 0 where key j <= query i
   }
   let h = add(gather(p.get('transformer.wte.weight'), ids), gather(p.get('transformer.wpe.weight'), pos)) // (B, T, C)
   const out: ForwardValues = { ids, params: p.used, features: new Map() }
@@ -180,7 +191,7 @@ export function forwardInto(g: Graph, c: PixelGptConfig, opts: ForwardOptions): 
     if (!Number.isInteger(l) || l < 1 || l > c.layers) throw new RangeError(`Feature layer ${l} is outside 1..${c.layers}.`)
   }
   for (let l = 0; l < c.layers; l++) {
-    h = add(h, attention(rmsNorm(h, p.get(`transformer.h.${l}.ln_1.weight`), c.eps), p, c, l, mask, B, T))
+    h = add(h, attention(rmsNorm(h, p.get(`transformer.h.${l}.ln_1.weight`), c.eps), p, c, l, bias, B, T))
     h = add(h, mlp(rmsNorm(h, p.get(`transformer.h.${l}.ln_2.weight`), c.eps), p, l))
     if (wanted.has(l + 1) && l + 1 < c.layers) out.features.set(l + 1, reduceMean(rmsNorm(h, p.get(lnName(c, l + 1)), c.eps), [1])) // (B, C)
   }
