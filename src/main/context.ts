@@ -51,6 +51,8 @@ export function createContext(options: CreateContextOptions): AppContext {
   jobs.recover()
   if (options.startJobs) jobs.start()
   const modelsRepo = new ModelsRepo(library.db)
+  const settings = new SettingsRepo(library.db)
+  const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider })
   return {
     host: options.host,
     library,
@@ -58,16 +60,17 @@ export function createContext(options: CreateContextOptions): AppContext {
     jobs,
     repos: {
       datasets: new DatasetsRepo(library.db),
-      settings: new SettingsRepo(library.db),
+      settings,
       models: modelsRepo,
       media: new MediaRepo(library.db),
       items: new ItemsRepo(library.db),
       gallery: new GalleryRepo(library.db),
       runs: new RunsRepo(library.db)
     },
-    models: new ModelRegistry(library, modelsRepo, bus),
+    models,
     async close() {
       await jobs.close()
+      await models.close()
       library.close()
     }
   }

@@ -159,6 +159,22 @@ export interface ModelTryResult {
   completionPng: string | null
 }
 
+/** Which execution provider the model sessions really use. */
+export interface RuntimeReport {
+  /** The executionProvider setting this report is for. */
+  setting: Settings['executionProvider']
+  /** Providers tried in order (CPU last). */
+  requested: string[]
+  /** Backends this onnxruntime-node build offers. */
+  available: string[]
+  /** The provider sessions run on. */
+  active: string
+  /** Requested providers that could not be used, with the reason. */
+  fallbacks: { provider: string; reason: string }[]
+  intraOpThreads: number
+  ortVersion: string
+}
+
 export interface Settings {
   theme: 'system' | 'light' | 'dark'
   executionProvider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
@@ -261,6 +277,7 @@ export const methods = {
   ),
   'models.export': method<{ path: string; files: string[] }>()(ModelExportInput, 'Write a model as a Hugging Face ImageGPT folder; never overwrites.'),
   'models.score': method<ModelScore[]>()(ModelScoreInput, 'Bits per token of each image under a generative model; a bad image gets an error entry.'),
+  'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
 
   'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.')

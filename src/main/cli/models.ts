@@ -136,6 +136,19 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     })
 
   program
+    .command('runtime')
+    .description('which execution provider model sessions use under the current setting (settings: executionProvider)')
+    .action(async () => {
+      const r = await h.call('runtime.report', {})
+      h.print(r, (v) =>
+        [
+          `setting ${v.setting}: tried ${v.requested.join(', ')}; running on ${v.active} (${v.intraOpThreads} threads, onnxruntime ${v.ortVersion})`,
+          ...v.fallbacks.map((f) => `  ${f.provider} not used: ${f.reason}`)
+        ].join('\n')
+      )
+    })
+
+  program
     .command('generate')
     .description('generate images with a model into a folder of PNGs (the recipe is in each PNG\'s "tessera" text chunk)')
     .requiredOption('--model <ref>', 'model id or name')

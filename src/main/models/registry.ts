@@ -7,10 +7,11 @@
 // listed. Leftover temporary folders (a crash mid-import) are swept when the registry opens.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { promises as fs, readdirSync, rmSync } from 'node:fs'
+import { existsSync, promises as fs, readdirSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 
-import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult } from '../../shared/contract'
+import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult, type RuntimeReport, type Settings } from '../../shared/contract'
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type Library } from '../library/library'
@@ -22,6 +23,7 @@ import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } fro
 import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
 import { type PixelGptRunner } from '../ml/pixelgpt/runner'
 import { scoreImageFiles } from '../ml/pixelgpt/tasks'
+import { type ProviderName, type Runtime } from '../ml/runtime/session'
 import { generateImages } from '../ml/sample/generate'
 import { asAppError } from './errors'
 
@@ -77,17 +79,99 @@ async function sha256File(file: string): Promise<string> {
     .digest('hex')
 }
 
+type ProviderSetting = Settings['executionProvider']
+
+/**
+ * Whether `npm run setup:cuda` has put onnxruntime's CUDA provider library beside the binding.
+ * 'auto' tries CUDA only then: without it, onnxruntime logs a loud load error before falling back.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const req = createRequire(typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'index.js'))
+    const root = path.dirname(req.resolve('onnxruntime-node/package.json'))
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'
+    return existsSync(path.join(root, 'bin', 'napi-v6', process.platform, process.arch, lib))
+  } catch {
+    return false
+  }
+}
+
+/** Providers to try for a setting; CPU is always the last resort. A named provider is always tried (and reported if it fails). */
+export function providersFor(setting: ProviderSetting, platform: NodeJS.Platform = process.platform, cuda = cudaProviderInstalled()): ProviderName[] {
+  if (setting === 'cpu') return ['cpu']
+  if (setting !== 'auto') return [setting, 'cpu']
+  if (platform === 'darwin') return ['coreml', 'cpu']
+  const gpu: ProviderName[] = cuda ? ['cuda'] : []
+  if (platform === 'win32') return [...gpu, 'dml', 'cpu']
+  return [...gpu, 'cpu']
+}
+
+export interface ModelRegistryOptions {
+  bus?: EventBus
+  /** The executionProvider setting, read whenever a model is loaded (default: CPU). */
+  providerSetting?: () => ProviderSetting
+}
+
 export class ModelRegistry {
-  /** Loaded models by id (weights in memory, compiled graphs); a couple at most. */
+  /** Loaded models by id and provider list (weights in memory, compiled graphs); a couple at most. */
   private readonly loaded = new Map<string, Promise<LoadedModel>>()
   private readonly maxLoaded = 2
+  /** One runtime (session cache, provider report) per provider list. */
+  private readonly runtimes = new Map<string, Runtime>()
+  private readonly bus: EventBus | undefined
+  private readonly providerSetting: () => ProviderSetting
 
   constructor(
     private readonly library: Library,
     private readonly repo: ModelsRepo,
-    private readonly bus?: EventBus
+    options: ModelRegistryOptions = {}
   ) {
+    this.bus = options.bus
+    this.providerSetting = options.providerSetting ?? (() => 'cpu')
     this.sweepTemporaries()
+  }
+
+  /** The runtime for the current setting; onnxruntime-node is loaded here, on first use. */
+  private async runtime(): Promise<{ runtime: Runtime; key: string }> {
+    const providers = providersFor(this.providerSetting())
+    const key = providers.join(',')
+    let runtime = this.runtimes.get(key)
+    if (!runtime) {
+      const { Runtime } = await import('../ml/runtime/session')
+      runtime = new Runtime({ providers })
+      this.runtimes.set(key, runtime)
+    }
+    return { runtime, key }
+  }
+
+  /**
+   * Which provider sessions use under the current setting. A one-node probe graph is compiled
+   * first, so a requested provider that cannot start shows up as a fallback with its reason.
+   */
+  async runtimeReport(): Promise<RuntimeReport> {
+    const { runtime } = await this.runtime()
+    const { Graph, identity } = await import('../ml/graph')
+    const g = new Graph('provider-probe')
+    g.output(identity(g.input('x', 'float32', [1])), 'y')
+    await runtime.compile(g)
+    const r = runtime.report()
+    return {
+      setting: this.providerSetting(),
+      requested: r.requested,
+      available: r.available.map((b) => b.name),
+      active: r.active,
+      fallbacks: r.fallbacks,
+      intraOpThreads: r.intraOpThreads,
+      ortVersion: r.ortVersion
+    }
+  }
+
+  /** Releases every session. */
+  async close(): Promise<void> {
+    this.loaded.clear()
+    const all = [...this.runtimes.values()]
+    this.runtimes.clear()
+    for (const r of all) await r.dispose()
   }
 
   /** Removes temporary package folders a crashed import or export left behind. */
@@ -218,7 +302,7 @@ export class ModelRegistry {
       () => false
     )
     this.repo.delete(r.id)
-    this.loaded.delete(r.id)
+    for (const k of [...this.loaded.keys()]) if (k.startsWith(`${r.id}|`)) this.loaded.delete(k)
     if (moved) await fs.rm(doomed, { recursive: true, force: true })
     this.bus?.emit('library.changed', { domain: 'models', id: r.id })
     return { id: r.id, orphaned: children }
@@ -244,12 +328,14 @@ export class ModelRegistry {
   }
 
   /** The model's weights and graphs, loaded once and kept for the next call. */
-  load(ref: string): Promise<LoadedModel> {
+  async load(ref: string): Promise<LoadedModel> {
     const record = this.repo.record(ref)
-    let hit = this.loaded.get(record.id)
+    const { runtime, key: providers } = await this.runtime()
+    const key = `${record.id}|${providers}`
+    let hit = this.loaded.get(key)
     if (hit) {
-      this.loaded.delete(record.id)
-      this.loaded.set(record.id, hit)
+      this.loaded.delete(key)
+      this.loaded.set(key, hit)
       return hit
     }
     hit = (async () => {
@@ -257,14 +343,14 @@ export class ModelRegistry {
         const { model } = await readModelPackage(this.folder(record))
         // onnxruntime-node loads with the runner: only when a model is first run, not with every context.
         const { PixelGptRunner } = await import('../ml/pixelgpt/runner')
-        return { record, info: record.config as StoredModelInfo, model, runner: new PixelGptRunner(model) }
+        return { record, info: record.config as StoredModelInfo, model, runner: new PixelGptRunner(model, runtime) }
       } catch (err) {
         const e = asAppError(err)
         throw new AppError(e.code, `Model "${record.name}" cannot be loaded: ${e.message}`)
       }
     })()
-    hit.catch(() => this.loaded.delete(record.id))
-    this.loaded.set(record.id, hit)
+    hit.catch(() => this.loaded.delete(key))
+    this.loaded.set(key, hit)
     while (this.loaded.size > this.maxLoaded) this.loaded.delete(this.loaded.keys().next().value as string)
     return hit
   }

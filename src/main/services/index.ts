@@ -60,6 +60,7 @@ export function createServices(ctx: AppContext): Handlers {
     'models.remove': (input) => ctx.models.remove(input.ref, input.force === true),
     'models.export': (input) => ctx.models.exportHf(input.ref, input.out),
     'models.score': (input) => ctx.models.score(input.ref, input.paths),
+    'runtime.report': () => ctx.models.runtimeReport(),
     'models.try': (input) => ctx.models.try(input.ref, input.path, input.topK),
 
     'library.verify': () => jobs.enqueue('library.verify', {}),

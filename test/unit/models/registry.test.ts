@@ -94,3 +94,36 @@ describe('model registry', () => {
     expect((await again.dispatch('models.get', { ref: kept.id })).ok).toBe(true)
   })
 })
+
+describe('execution provider setting', () => {
+  it('maps settings to providers, CPU always last', async () => {
+    const { providersFor } = await import('../../../src/main/models/registry')
+    expect(providersFor('cpu')).toEqual(['cpu'])
+    expect(providersFor('cuda')).toEqual(['cuda', 'cpu'])
+    // 'auto' tries CUDA only where its provider library is installed
+    expect(providersFor('auto', 'linux', true)).toEqual(['cuda', 'cpu'])
+    expect(providersFor('auto', 'linux', false)).toEqual(['cpu'])
+    expect(providersFor('auto', 'win32', true)).toEqual(['cuda', 'dml', 'cpu'])
+    expect(providersFor('auto', 'win32', false)).toEqual(['dml', 'cpu'])
+    expect(providersFor('auto', 'darwin', false)).toEqual(['coreml', 'cpu'])
+  })
+
+  it('a requested provider that is missing falls back to CPU with a report, and models still run', async () => {
+    const { ctx, dispatch } = open()
+    expect(await dispatch('runtime.report', {})).toMatchObject({ ok: true, value: { setting: 'auto' } })
+    ctx.repos.settings.set({ executionProvider: 'cpu' })
+    expect(await dispatch('runtime.report', {})).toMatchObject({ ok: true, value: { setting: 'cpu', requested: ['cpu'], active: 'cpu', fallbacks: [] } })
+
+    ctx.repos.settings.set({ executionProvider: 'dml' }) // DirectML exists only on Windows builds
+    const r = (await dispatch('runtime.report', {})) as { ok: true; value: { requested: string[]; active: string; fallbacks: { provider: string; reason: string }[] } }
+    expect(r.value.requested).toEqual(['dml', 'cpu'])
+    if (process.platform !== 'win32') {
+      expect(r.value.active).toBe('cpu')
+      expect(r.value.fallbacks.map((f) => f.provider)).toEqual(['dml'])
+      expect(r.value.fallbacks[0]!.reason.length).toBeGreaterThan(10)
+    }
+    await ctx.models.importHf(LM_DIR)
+    const [s] = await ctx.models.score('imagegpt-tiny-lm', [path.join(LM_DIR, 'images', 'img0.png')])
+    expect(s).toMatchObject({ nllNatsPerToken: expect.closeTo(6.660682678222656, 3) as unknown })
+  })
+})
