@@ -46,6 +46,8 @@ export interface PretrainOptions {
   checkpointEveryS: number
   /** Stop (with a checkpoint) after this many seconds; run again to continue. */
   budgetS?: number
+  /** Stop (with a checkpoint) once this step is reached, as an interruption would. */
+  stopAtStep?: number
 }
 
 export function lrAt(step: number, o: Pick<PretrainOptions, 'steps' | 'peakLr' | 'warmupSteps' | 'minLrRatio'>): number {
@@ -236,9 +238,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       checkpoint()
       lastCkpt = Date.now()
     }
-    if (o.budgetS !== undefined && (Date.now() - started) / 1000 > o.budgetS && step < o.steps) {
+    const outOfTime = o.budgetS !== undefined && (Date.now() - started) / 1000 > o.budgetS
+    if ((outOfTime || step === o.stopAtStep) && step < o.steps) {
       checkpoint()
-      console.error(`${o.name}: time budget reached at step ${step}; run the same command again to continue.`)
+      console.error(`${o.name}: stopped at step ${step}; run the same command again to continue.`)
       return { model: currentModel(), finished: false, step }
     }
   }

@@ -1,0 +1,47 @@
+// Noto emoji from the `emoji-datasource-google` npm package (fetched on demand): the
+// 64x64 PNGs with their category from emoji.json, decoded at the model side with alpha
+// composited on white.
+
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { decodeToModelRgb } from '../../src/main/imaging/decode'
+import { ensureDataPackage } from './data-packages'
+
+interface EmojiEntry {
+  image: string
+  short_name: string
+  category: string
+  has_img_google: boolean
+}
+
+export interface EmojiSet {
+  /** count * side * side * 3 RGB bytes. */
+  rgb: Uint8Array
+  /** Category index per image into `categories`. */
+  labels: Int32Array
+  names: string[]
+  categories: string[]
+  count: number
+}
+
+/** Every Google emoji image except skin-tone swatches (category "Component"). */
+export async function loadEmoji(side: number): Promise<EmojiSet> {
+  const dir = ensureDataPackage('emoji-datasource-google')
+  const entries = (JSON.parse(readFileSync(join(dir, 'emoji.json'), 'utf8')) as EmojiEntry[]).filter((e) => e.has_img_google && e.category !== 'Component')
+  entries.sort((a, b) => a.image.localeCompare(b.image))
+  const categories = [...new Set(entries.map((e) => e.category))].sort()
+  const rgb = new Uint8Array(entries.length * side * side * 3)
+  const labels = new Int32Array(entries.length)
+  const names: string[] = []
+  let count = 0
+  for (const e of entries) {
+    const file = join(dir, 'img', 'google', '64', e.image)
+    if (!existsSync(file)) continue
+    const img = await decodeToModelRgb(file, side, { resize: 'squash' })
+    rgb.set(img.rgb, count * side * side * 3)
+    labels[count] = categories.indexOf(e.category)
+    names.push(e.short_name)
+    count++
+  }
+  return { rgb: rgb.subarray(0, count * side * side * 3), labels: labels.subarray(0, count), names, categories, count }
+}
