@@ -5,6 +5,7 @@
 import { type AppInfo } from '../shared/contract'
 import { datasetImportKind } from './datasets/import-job'
 import { EventBus } from './events'
+import { GENERATE_JOB, GalleryService } from './gallery/service'
 import { JobRunner, libraryVerifyKind } from './jobs'
 import { DatasetsRepo } from './library/datasets'
 import { GalleryRepo } from './library/gallery'
@@ -32,6 +33,8 @@ export interface AppContext {
   }
   /** Model packages: import, export, load for inference (src/main/models). */
   models: ModelRegistry
+  /** Generation jobs and the gallery (src/main/gallery). */
+  gallery: GalleryService
   close(): Promise<void>
 }
 
@@ -48,11 +51,13 @@ export function createContext(options: CreateContextOptions): AppContext {
   const jobs = new JobRunner(library.db, bus)
   jobs.register('library.verify', libraryVerifyKind(library))
   jobs.register('datasets.import', datasetImportKind(library, bus))
-  jobs.recover()
-  if (options.startJobs) jobs.start()
   const modelsRepo = new ModelsRepo(library.db)
   const settings = new SettingsRepo(library.db)
   const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider })
+  const gallery = new GalleryService({ library, bus, jobs, models, modelsRepo })
+  jobs.register(GENERATE_JOB, gallery.jobKind())
+  jobs.recover()
+  if (options.startJobs) jobs.start()
   return {
     host: options.host,
     library,
@@ -68,8 +73,10 @@ export function createContext(options: CreateContextOptions): AppContext {
       runs: new RunsRepo(library.db)
     },
     models,
+    gallery,
     async close() {
       await jobs.close()
+      await gallery.close()
       await models.close()
       library.close()
     }

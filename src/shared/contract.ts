@@ -24,8 +24,28 @@ import {
   type ItemPage,
   type SplitResult
 } from './datasets-contract'
+import {
+  GalleryCollectionAddInput,
+  GalleryCollectionCreateInput,
+  GalleryCollectionRemoveInput,
+  GalleryExportInput,
+  GalleryIdsInput,
+  GalleryListInput,
+  GalleryRateInput,
+  GalleryReadRecipeInput,
+  GallerySendToInput,
+  GalleryStarInput,
+  GenerateStartInput,
+  type GalleryCollection,
+  type GalleryCollections,
+  type GalleryItem,
+  type GalleryPage,
+  type GeneratePreview,
+  type GenerationRecipe
+} from './gallery-contract'
 
 export * from './datasets-contract'
+export * from './gallery-contract'
 
 // ---------------------------------------------------------------------------
 // Shared schema pieces
@@ -280,7 +300,22 @@ export const methods = {
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
 
-  'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.')
+  'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.'),
+
+  'generate.start': method<Job>()(GenerateStartInput, 'Queue a generation job (runs in the ML worker); images are saved to the gallery with their recipe.'),
+  'gallery.list': method<GalleryPage>()(GalleryListInput, 'A filtered, searched, sorted page of generated images.'),
+  'gallery.get': method<GalleryItem>()(IdInput, 'One generated image with its recipe and scores.'),
+  'gallery.facets': method<{ models: { id: string | null; name: string; count: number }[]; classes: string[] }>()(Empty, 'Models and classes the gallery holds (for its filters).'),
+  'gallery.star': method<{ updated: number }>()(GalleryStarInput, 'Star or unstar images.'),
+  'gallery.rate': method<{ updated: number }>()(GalleryRateInput, 'Rate images 1-5 (0 clears).'),
+  'gallery.delete': method<{ removed: number; filesRemoved: number }>()(GalleryIdsInput, 'Delete images and their files (a file still used elsewhere stays).'),
+  'gallery.export': method<{ files: string[] }>()(GalleryExportInput, 'Copy images (recipe in each PNG) into a folder, never overwriting.'),
+  'gallery.readRecipe': method<GenerationRecipe>()(GalleryReadRecipeInput, "The recipe in a PNG's tessera tEXt chunk (a file path or the bytes in base64)."),
+  'gallery.collections': method<GalleryCollections>()(Empty, 'Collections with their counts, and where new outputs go.'),
+  'gallery.createCollection': method<GalleryCollection>()(GalleryCollectionCreateInput, 'Create a collection.'),
+  'gallery.addToCollection': method<{ updated: number }>()(GalleryCollectionAddInput, 'Put images in a collection (move: out of the others).'),
+  'gallery.removeFromCollection': method<{ updated: number }>()(GalleryCollectionRemoveInput, 'Take images out of a collection.'),
+  'gallery.setSendTo': method<GalleryCollections>()(GallerySendToInput, 'Send new outputs to this collection too (null: none).')
 } as const
 
 export type Methods = typeof methods
@@ -300,9 +335,11 @@ export interface Events {
   'job.state': Job
   /** Something in the library changed; front ends refetch queries of that domain. */
   'library.changed': { domain: 'datasets' | 'items' | 'labels' | 'models' | 'runs' | 'gallery' | 'settings'; id?: string }
+  /** Rows of a running generation, throttled to a steady frame rate. */
+  'generate.preview': GeneratePreview
 }
 export type EventName = keyof Events
-export const eventNames: EventName[] = ['job.progress', 'job.state', 'library.changed']
+export const eventNames: EventName[] = ['job.progress', 'job.state', 'library.changed', 'generate.preview']
 
 // ---------------------------------------------------------------------------
 // The API both front ends see: `call` for methods, `on` for events.

@@ -3,6 +3,7 @@
 // runtime/worker-client.ts. Sessions are cached by model hash inside this thread.
 
 import { parentPort } from 'node:worker_threads'
+import { resetGenerateCache, runGenerateWork } from '../gallery/worker-generate'
 import { buffersOf, type WorkerReply, type WorkerRequest } from './runtime/protocol'
 import { type CompiledSession, Runtime } from './runtime/session'
 import { Trainer } from './runtime/trainer'
@@ -14,6 +15,7 @@ let runtime = new Runtime()
 const sessions = new Map<string, CompiledSession>()
 const trainers = new Map<number, Trainer>()
 let nextTrainer = 1
+const generating = new Map<number, AbortController>()
 
 function trainerOf(id: number): Trainer {
   const t = trainers.get(id)
@@ -27,6 +29,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       await runtime.dispose()
       sessions.clear()
       runtime = new Runtime(req.options)
+      resetGenerateCache()
       return { id: req.id, ok: true, type: 'configure' }
     case 'load': {
       const s = await runtime.load(req.model)
@@ -66,6 +69,24 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       trainerOf(req.trainer).release()
       trainers.delete(req.trainer)
       return { id: req.id, ok: true, type: 'trainer.dispose' }
+    case 'generate.run': {
+      const abort = new AbortController()
+      generating.set(req.id, abort)
+      try {
+        const completed = await runGenerateWork(
+          runtime,
+          req.work,
+          (event) => port.postMessage({ id: req.id, ok: true, type: 'generate.event', event } satisfies WorkerReply),
+          abort.signal
+        )
+        return { id: req.id, ok: true, type: 'generate.run', completed }
+      } finally {
+        generating.delete(req.id)
+      }
+    }
+    case 'generate.cancel':
+      generating.get(req.target)?.abort()
+      return { id: req.id, ok: true, type: 'generate.cancel' }
   }
 }
 

@@ -5,6 +5,7 @@ import { platform } from 'node:process'
 import { type MethodName, type MethodParsedInput, type MethodResult } from '../../shared/contract'
 import { type AppContext } from '../context'
 import { datasetServices } from '../datasets/services'
+import { galleryServices } from '../gallery/handlers'
 import { APP_VERSION } from './version'
 
 export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
@@ -65,6 +66,7 @@ export function createServices(ctx: AppContext): Handlers {
 
     'library.verify': () => jobs.enqueue('library.verify', {}),
 
-    ...datasetServices(ctx)
+    ...datasetServices(ctx),
+    ...galleryServices(ctx)
   }
 }

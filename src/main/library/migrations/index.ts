@@ -5,9 +5,10 @@ import type Database from 'better-sqlite3'
 import { NewerSchemaError } from '../../errors'
 import { migration001 } from './001_initial'
 import { migration002 } from './002_dataset_media'
+import { migration003 } from './003_gallery'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {

@@ -2,6 +2,7 @@
 // in order by the worker; each has an id so replies can be matched regardless.
 
 import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { type GenerateEvent, type GenerateWork } from '../../gallery/worker-generate'
 import { type StepGraph, stepSpec } from '../graph/optim'
 import { toOnnx } from '../graph/serialize'
 import { buffersOf, type WorkerReply, type WorkerRequest } from './protocol'
@@ -13,12 +14,18 @@ type Body<T> = T extends unknown ? Omit<T, 'id'> : never
 export class MlWorkerClient {
   private readonly worker: Worker
   private readonly pending = new Map<number, Pending>()
+  /** Listeners for messages streamed before a request's reply (generate.event). */
+  private readonly streams = new Map<number, (e: GenerateEvent) => void>()
   private nextId = 1
 
   /** `path`: the built worker (out/main/mlWorker.js); for the TypeScript source use `fromSource`. */
   constructor(path: string | URL, options: WorkerOptions = {}) {
     this.worker = new Worker(path, options)
     this.worker.on('message', (r: WorkerReply) => {
+      if (r.ok && r.type === 'generate.event') {
+        this.streams.get(r.id)?.(r.event)
+        return
+      }
       const p = this.pending.get(r.id)
       if (!p) return
       this.pending.delete(r.id)
@@ -80,6 +87,29 @@ export class MlWorkerClient {
   /** @internal used by WorkerTrainer */
   async call(body: Body<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     return this.request(body, transfer)
+  }
+
+  /**
+   * Generates in the worker; `onEvent` gets rows and finished batches as they come. Aborting
+   * `signal` stops it after the current step; resolves true when every image was made.
+   */
+  async generate(work: GenerateWork, onEvent: (e: GenerateEvent) => void, signal?: AbortSignal): Promise<boolean> {
+    const id = this.nextId++
+    this.streams.set(id, onEvent)
+    const cancel = (): void => void this.request({ type: 'generate.cancel', target: id }).catch(() => undefined)
+    signal?.addEventListener('abort', cancel)
+    try {
+      const r = await new Promise<WorkerReply>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject })
+        this.worker.postMessage({ type: 'generate.run', work, id } satisfies WorkerRequest)
+        if (signal?.aborted) cancel()
+      })
+      if (!r.ok || r.type !== 'generate.run') throw new Error('unexpected reply to generate.run')
+      return r.completed
+    } finally {
+      this.streams.delete(id)
+      signal?.removeEventListener('abort', cancel)
+    }
   }
 
   async report(): Promise<ProviderReport> {

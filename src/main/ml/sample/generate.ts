@@ -37,6 +37,8 @@ export interface RowProgress {
 export interface GenerateOptions extends SamplingParams {
   count: number
   seed: number
+  /** PRNG stream of the first image (default 0): image i uses stream indexOffset + i, so image 5 of a request can be made alone. */
+  indexOffset?: number
   /** Condition on this class (index into model.conditionClasses). */
   classIndex?: number
   /** Keep the top `keepRows` rows of `tokens` (one image for all, or one per image) and generate the rest. */
@@ -67,7 +69,7 @@ export async function generateImages(runner: PixelGptRunner, opts: GenerateOptio
   const progress = { done: 0, total: opts.count * T }
   for (let b0 = 0; b0 < opts.count; b0 += batchSize) {
     const n = Math.min(batchSize, opts.count - b0)
-    const rngs = Array.from({ length: n }, (_, i) => imagePrng(opts.seed, b0 + i))
+    const rngs = Array.from({ length: n }, (_, i) => imagePrng(opts.seed, (opts.indexOffset ?? 0) + b0 + i))
     const images = Array.from({ length: n }, () => new Int32Array(T))
     const forced = (i: number, pos: number): number | undefined => {
       const p = prefixes?.[(b0 + i) % prefixes.length]
