@@ -7,6 +7,7 @@ import { datasetImportKind } from './datasets/import-job'
 import { EventBus } from './events'
 import { GENERATE_JOB, GalleryService } from './gallery/service'
 import { JobRunner, libraryVerifyKind } from './jobs'
+import { trainJobKind } from './ml/train/kind'
 import { DatasetsRepo } from './library/datasets'
 import { GalleryRepo } from './library/gallery'
 import { ItemsRepo } from './library/items'
@@ -51,6 +52,7 @@ export function createContext(options: CreateContextOptions): AppContext {
   const jobs = new JobRunner(library.db, bus)
   jobs.register('library.verify', libraryVerifyKind(library))
   jobs.register('datasets.import', datasetImportKind(library, bus))
+  jobs.register('train', trainJobKind({ library, bus, models: () => models }))
   const modelsRepo = new ModelsRepo(library.db)
   const settings = new SettingsRepo(library.db)
   const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider })

@@ -17,8 +17,10 @@ import { type VerifyResult } from '../jobs'
 import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
 import { APP_ROOT, APP_VERSION } from '../services/version'
+import { registerGalleryCommands } from '../gallery/cli'
 import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
+import { registerTrainCommand } from '../ml/train/cli'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -251,8 +253,20 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (r.missing.length || r.mismatched.length) exitCode = EXIT_FAILED
     })
 
+  // --- train ---------------------------------------------------------------
+  registerTrainCommand(program, { open: () => open(), print, runJob: runJobInForeground, jobOutcome })
+
   // --- model, generate ------------------------------------------------------
   registerModelCommands(program, {
+    call,
+    print,
+    open: () => open(),
+    json: () => json,
+    fail: () => {
+      exitCode = EXIT_FAILED
+    }
+  })
+  registerGalleryCommands(program, {
     call,
     print,
     open: () => open(),

@@ -1,0 +1,501 @@
+// The `train` job kind: one fine-tuning run from a dataset and a base model to a new model in
+// the registry, with lineage and test-split metrics.
+//
+// Exact resume: batches and augmentation/conditioning draws are pure functions of (seed, step),
+// so a checkpoint is the step, the trainer's parameters and optimizer state (a safetensors file
+// under runs/<run>/), and the bookkeeping (best validation, history). Pause, cancel, crash and
+// SIGKILL all continue from the last checkpoint and end with the same weights as an
+// uninterrupted run.
+//
+// Where ORT runs: the step runs on a Trainer of the runtime this process uses for models. The
+// CLI is its own process, so nothing blocks there. In the Electron main process the same job
+// runs, so a long step would block the event loop between awaits; `TrainDeps.trainer` lets the
+// host pass a factory that creates the trainer in the ML worker (WorkerTrainer has the same
+// step/read/restore/dispose surface) — see docs/training.md.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppError } from '../../errors'
+import { type EventBus } from '../../events'
+import { type JobContext } from '../../jobs/runner'
+import { type Library } from '../../library/library'
+import { RunsRepo } from '../../library/runs'
+import { type ModelRegistry, parameterCount } from '../../models/registry'
+import { type StepGraph, stepSpec } from '../graph/optim'
+import { parseSafetensors, serializeSafetensors, type TensorMap } from '../interop/safetensors'
+import { buildForward, type ForwardOptions } from '../pixelgpt/graphs'
+import { classToken, type PixelGptModel, seqLen, sosToken } from '../pixelgpt/model'
+import { type HostTensor, hostTensor, type Runtime, Trainer } from '../runtime'
+import { Prng } from '../sample/prng'
+import { BatchPlan, augmentTokens, type DatasetView, loadDatasetView, TokenCache, type TrainItem } from './data'
+import { classificationMetrics, type ClassificationMetrics, softmax } from './metrics'
+import { classifyStep, generativeStep, jointStep, probeStep } from './objectives'
+import { makePlan, type TrainPlan, type TrainRequest } from './plan'
+import { lrAt } from './schedule'
+
+export interface TrainJobParams extends TrainRequest {
+  runId: string
+}
+
+/** What a step runner must do; Trainer (in process) and WorkerTrainer (ML worker) both fit. */
+export interface StepRunner {
+  step(batch: Record<string, HostTensor>, lr: number): Promise<{ metrics: Record<string, number>; step: number }>
+  read(): Promise<{ params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }>
+  restore(values: Record<string, HostTensor>, steps: number): Promise<void>
+  dispose(): Promise<void>
+}
+
+export interface TrainDeps {
+  library: Library
+  bus: EventBus
+  models: () => ModelRegistry
+  /** Creates the step runner; default: a Trainer on the model runtime, in this thread. */
+  trainer?: (runtime: Runtime, step: StepGraph, init: Record<string, HostTensor>) => Promise<StepRunner>
+}
+
+export interface HistoryPoint {
+  step: number
+  loss: number
+  lr: number
+}
+
+export interface ValPoint {
+  step: number
+  loss: number
+  accuracy?: number
+}
+
+export interface TrainCheckpoint {
+  step: number
+  plan: TrainPlan
+  snapshotHash: string
+  best: { metric: number; step: number } | null
+  sinceBest: number
+  history: HistoryPoint[]
+  val: ValPoint[]
+  elapsedS: number
+  stoppedEarly: boolean
+}
+
+export interface TestMetrics {
+  split: 'test' | 'val' | 'train'
+  classification?: ClassificationMetrics
+  /** Generative objectives: mean bits per token, conditioned on the class when the model is. */
+  bitsPerToken?: number
+  bitsPerTokenUnconditional?: number
+}
+
+export interface TrainResult {
+  modelId: string
+  modelName: string
+  runId: string
+  plan: TrainPlan
+  steps: number
+  metrics: TestMetrics
+  durationS: number
+}
+
+async function defaultTrainer(runtime: Runtime, step: StepGraph, init: Record<string, HostTensor>): Promise<StepRunner> {
+  const t = await Trainer.create(runtime, step, init)
+  return {
+    step: (batch, lr) => t.step(batch, lr),
+    read: async () => ({ params: t.params(), state: t.state(), steps: t.steps }),
+    restore: async (values, steps) => t.restore(values, steps),
+    dispose: async () => t.release()
+  }
+}
+
+const toHost = (w: TensorMap): Record<string, HostTensor> => Object.fromEntries([...w].map(([k, t]) => [k, hostTensor('float32', t.shape, t.data)]))
+
+function writeTensors(file: string, values: Record<string, HostTensor>): void {
+  const map: TensorMap = new Map()
+  for (const [k, v] of Object.entries(values)) map.set(k, { shape: [...v.dims], data: v.data as Float32Array })
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, serializeSafetensors(map, {}))
+  renameSync(tmp, file)
+}
+
+function readTensors(file: string): Record<string, HostTensor> {
+  const buf = readFileSync(file)
+  const { tensors } = parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
+  return toHost(tensors)
+}
+
+function normal(n: number, rng: Prng, std = 0.02): Float32Array {
+  const a = new Float32Array(n)
+  for (let i = 0; i < n; i++) a[i] = std * rng.normal()
+  return a
+}
+
+/** Runs a forward graph over rows of items in batches; `feed` fills each batch's inputs. */
+async function forwardBatches(
+  runtime: Runtime,
+  model: PixelGptModel,
+  weights: Record<string, HostTensor>,
+  opts: ForwardOptions,
+  count: number,
+  feed: (start: number, B: number) => Record<string, HostTensor>,
+  onBatch: (start: number, B: number, out: Record<string, HostTensor>) => void,
+  batch = 32
+): Promise<void> {
+  const built = buildForward(model.config, opts)
+  const session = await runtime.compile(built.graph)
+  const w: Record<string, HostTensor> = {}
+  for (const p of built.params) {
+    const t = weights[p]
+    if (!t) throw new AppError('INTERNAL', `The model has no weight "${p}".`)
+    w[p] = t
+  }
+  for (let s = 0; s < count; s += batch) {
+    const B = Math.min(batch, count - s)
+    onBatch(s, B, await session.runHost({ ...w, ...feed(s, B) }))
+  }
+}
+
+export async function runTraining(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheckpoint>): Promise<TrainResult> {
+  const p = ctx.params
+  const runs = new RunsRepo(deps.library.db)
+  const registry = deps.models()
+  const runDir = join(deps.library.paths.root, 'runs', p.runId)
+  mkdirSync(runDir, { recursive: true })
+  const started = Date.now()
+  try {
+    const result = await train(deps, ctx, registry, runDir)
+    runs.updateMetrics(p.runId, { test: result.metrics, durationS: result.durationS, steps: result.steps, plan: result.plan })
+    runs.finish(p.runId, { state: 'done', modelId: result.modelId })
+    return result
+  } catch (err) {
+    if (!ctx.signal.aborted) {
+      runs.updateMetrics(p.runId, { error: (err as Error).message, failedAfterS: (Date.now() - started) / 1000 })
+      runs.finish(p.runId, { state: 'failed' })
+    } else if (ctx.signal.reason === 'cancel') runs.finish(p.runId, { state: 'cancelled' })
+    throw err
+  }
+}
+
+async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheckpoint>, registry: ModelRegistry, runDir: string): Promise<TrainResult> {
+  const p = ctx.params
+  const runs = new RunsRepo(deps.library.db)
+  ctx.progress({ phase: 'preparing', done: 0, total: null })
+  const loaded = await registry.load(p.base)
+  const base = loaded.model
+  const runtime = loaded.runner.runtime
+  const c0 = base.config
+  const T = seqLen(c0)
+  const view: DatasetView = loadDatasetView(deps.library.db, p.dataset, p.seed ?? 0)
+  if (ctx.checkpoint && ctx.checkpoint.snapshotHash !== view.snapshotHash) {
+    throw new AppError('CONFLICT', `Dataset "${view.datasetName}" changed since this run started (items, labels or splits), so it cannot resume exactly; start a new run.`)
+  }
+  const train = view.items.filter((i) => i.split === 'train')
+  const val = view.items.filter((i) => i.split === 'val')
+  const test = view.items.filter((i) => i.split === 'test')
+  if (train.length === 0) throw new AppError('VALIDATION', `Dataset "${view.datasetName}" has no items in its train split; move some items to train.`)
+  const trainClasses = new Set(train.filter((i) => i.label >= 0).map((i) => i.label)).size
+  const device = runtime.report().active
+  const plan: TrainPlan =
+    ctx.checkpoint?.plan ??
+    makePlan(p, {
+      trainCount: train.length,
+      valCount: val.length,
+      trainClasses,
+      labelledTrain: train.filter((i) => i.label >= 0).length,
+      layers: c0.layers,
+      width: c0.width,
+      parameters: parameterCount(base),
+      device
+    })
+  const classify = plan.objective !== 'generative'
+  // Items each part uses: labelled ones for classification objectives.
+  const use = (xs: TrainItem[]): TrainItem[] => (classify ? xs.filter((i) => i.label >= 0) : xs)
+  const trainSet = use(train)
+  const valSet = use(val)
+  const testSet = use(test)
+
+  const cache = new TokenCache(deps.library, base.palette, c0.side)
+  const all = [...trainSet, ...valSet, ...testSet]
+  await cache.ensure(all, (done, total) => ctx.progress({ phase: 'tokenizing', done, total }), ctx.signal)
+
+  // The model that trains: conditioning rows / a classifier head added as the objective needs.
+  const rng0 = new Prng(plan.seed * 7 + 3)
+  const weights: TensorMap = new Map(base.weights)
+  let model: PixelGptModel = { ...base, weights }
+  if (plan.conditional) {
+    const have = base.conditionClasses
+    const add = view.classes.filter((n) => !have.includes(n))
+    if (add.length) {
+      const wte = base.weights.get('transformer.wte.weight')!
+      const C = c0.width
+      const rows = wte.shape[0]!
+      const data = new Float32Array((rows + add.length) * C)
+      data.set(wte.data)
+      const sos = wte.data.subarray(sosToken(c0) * C, sosToken(c0) * C + C)
+      for (let r = 0; r < add.length; r++) data.set(sos, (rows + r) * C) // a new class starts as the unconditional start
+      weights.set('transformer.wte.weight', { shape: [rows + add.length, C], data })
+      model = { ...model, config: { ...c0, numClasses: c0.numClasses + add.length }, conditionClasses: [...have, ...add] }
+    }
+  }
+  if (classify && plan.objective !== 'probe') {
+    const same = base.classes.length === view.classes.length && base.classes.every((n, i) => n === view.classes[i])
+    if (!same || !weights.has('score.weight')) weights.set('score.weight', { shape: [view.classes.length, c0.width], data: normal(view.classes.length * c0.width, rng0) })
+    model = { ...model, classes: [...view.classes] }
+  }
+  if (plan.objective === 'joint' && !weights.has('lm_head.weight')) {
+    throw new AppError('VALIDATION', `Base model "${loaded.record.name}" has no lm_head, so it cannot learn the generative half of the joint objective; use classify or probe.`)
+  }
+  if (plan.objective === 'generative' && !weights.has('lm_head.weight')) {
+    throw new AppError('VALIDATION', `Base model "${loaded.record.name}" is a classifier without an lm_head, so it cannot be trained to generate.`)
+  }
+  const c = model.config
+  const classToIndex = (label: number): number => model.conditionClasses.indexOf(view.classes[label]!)
+
+  // Probe: features of the chosen layer, extracted once.
+  let feats: { train: Float32Array; val: Float32Array; test: Float32Array } | null = null
+  if (plan.objective === 'probe') {
+    const extract = async (items: TrainItem[], phase: string): Promise<Float32Array> => {
+      const out = new Float32Array(items.length * c.width)
+      await forwardBatches(
+        runtime,
+        model,
+        toHost(weights),
+        { featureLayers: [plan.layer] },
+        items.length,
+        (s, B) => {
+          const ids = new BigInt64Array(B * T)
+          for (let b = 0; b < B; b++) {
+            const t = cache.get(items[s + b]!)
+            for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
+          }
+          return { ids: hostTensor('int64', [B, T], ids) }
+        },
+        (s, _B, o) => {
+          out.set(o[`features_${plan.layer}`]!.data as Float32Array, s * c.width)
+          ctx.progress({ phase: `features (${phase})`, done: s + _B, total: items.length })
+        }
+      )
+      return out
+    }
+    ctx.signal.throwIfAborted()
+    feats = { train: await extract(trainSet, 'train'), val: await extract(valSet, 'val'), test: await extract(testSet, 'test') }
+  }
+
+  // The step graph and its initial values.
+  const trainOpts = {
+    optimizer: plan.optimizer === 'adamw' ? ({ kind: 'adamw', weightDecay: plan.weightDecay } as const) : ({ kind: 'sgd', weightDecay: plan.weightDecay } as const),
+    ...(plan.clipNorm !== null ? { clipNorm: plan.clipNorm } : {})
+  }
+  const N = view.classes.length
+  const step: StepGraph =
+    plan.objective === 'probe'
+      ? probeStep(c.width, N, trainOpts)
+      : plan.objective === 'classify'
+        ? classifyStep(c, N, trainOpts)
+        : plan.objective === 'joint'
+          ? jointStep(c, N, trainOpts)
+          : generativeStep(c, trainOpts)
+  const init: Record<string, HostTensor> = {}
+  if (plan.objective === 'probe') init['score.weight'] = hostTensor('float32', [N, c.width], new Float32Array(N * c.width))
+  else for (const s of stepSpec(step).params) init[s.name] = hostTensor('float32', weights.get(s.name)!.shape, weights.get(s.name)!.data)
+  const trainer = await (deps.trainer ?? defaultTrainer)(runtime, step, init)
+
+  const ckptFile = join(runDir, 'checkpoint.safetensors')
+  const bestFile = join(runDir, 'best.safetensors')
+  const cp: TrainCheckpoint = ctx.checkpoint ?? { step: 0, plan, snapshotHash: view.snapshotHash, best: null, sinceBest: 0, history: [], val: [], elapsedS: 0, stoppedEarly: false }
+  try {
+    if (cp.step > 0) await trainer.restore(readTensors(ckptFile), cp.step)
+    else runs.updateMetrics(p.runId, { plan, reason: plan.reason, snapshot: { datasetId: view.datasetId, hash: view.snapshotHash, items: all.length } })
+
+    const labelsOf = (items: TrainItem[]): number[] => items.map((i) => i.label)
+    const sampler = new BatchPlan(trainSet.length, plan.batchSize, plan.seed, labelsOf(trainSet), plan.balanced)
+    const schedule = { kind: plan.schedule, peakLr: plan.lr, warmupSteps: plan.warmupSteps, totalSteps: plan.steps, minLrRatio: 0.1 }
+
+    const batchAt = (s: number): Record<string, HostTensor> => {
+      const idx = sampler.indices(s)
+      const B = idx.length
+      const rng = new Prng(plan.seed * 104729 + s * 31 + 1)
+      if (plan.objective === 'probe') {
+        const x = new Float32Array(B * c.width)
+        idx.forEach((k, b) => x.set(feats!.train.subarray(k * c.width, (k + 1) * c.width), b * c.width))
+        return { features: hostTensor('float32', [B, c.width], x), labels: hostTensor('int64', [B], BigInt64Array.from(idx.map((k) => BigInt(trainSet[k]!.label)))) }
+      }
+      const img = new Int32Array(T)
+      const ids = new BigInt64Array(B * T)
+      const targets = new BigInt64Array(B * (plan.objective === 'joint' ? T - 1 : T))
+      const labels = new BigInt64Array(B)
+      idx.forEach((k, b) => {
+        const item = trainSet[k]!
+        img.set(cache.get(item))
+        if (plan.augment) augmentTokens(img, c.side, { flip: true, shift: 1 }, rng)
+        labels[b] = BigInt(Math.max(0, item.label))
+        if (plan.objective === 'generative') {
+          const cond = plan.conditional && item.label >= 0 && rng.next() >= plan.uncondRate
+          ids[b * T] = BigInt(cond ? classToken(c, classToIndex(item.label)) : sosToken(c))
+          for (let t = 0; t < T; t++) {
+            if (t > 0) ids[b * T + t] = BigInt(img[t - 1]!)
+            targets[b * T + t] = BigInt(img[t]!)
+          }
+        } else {
+          for (let t = 0; t < T; t++) ids[b * T + t] = BigInt(img[t]!)
+          if (plan.objective === 'joint') for (let t = 1; t < T; t++) targets[b * (T - 1) + t - 1] = BigInt(img[t]!)
+        }
+      })
+      const out: Record<string, HostTensor> = { ids: hostTensor('int64', [B, T], ids) }
+      if (plan.objective === 'generative') out.targets = hostTensor('int64', [B, T], targets)
+      else out.labels = hostTensor('int64', [B], labels)
+      if (plan.objective === 'joint') out.targets = hostTensor('int64', [B, T - 1], targets)
+      return out
+    }
+
+    /** The trained model from the step runner's parameters. */
+    const modelFrom = (params: Record<string, HostTensor>): PixelGptModel => {
+      if (plan.objective === 'probe') {
+        const w: TensorMap = new Map(weights)
+        w.set('score.weight', { shape: [N, c.width], data: params['score.weight']!.data as Float32Array })
+        if (plan.layer === c.layers) return { ...model, weights: w, classes: [...view.classes] }
+        // Truncate to the probed layer: ln_f takes that block's norm, so score reads exactly the probed features.
+        const t: TensorMap = new Map()
+        for (const [k, v] of w) {
+          const m = /^transformer\.h\.(\d+)\./.exec(k)
+          if (m && Number(m[1]) >= plan.layer) continue
+          if (k === 'lm_head.weight') continue
+          t.set(k, v)
+        }
+        t.set('transformer.ln_f.weight', w.get(`transformer.h.${plan.layer}.ln_1.weight`)!)
+        return { ...model, config: { ...c, layers: plan.layer }, weights: t, classes: [...view.classes] }
+      }
+      const w: TensorMap = new Map(weights)
+      for (const [k, v] of Object.entries(params)) w.set(k, { shape: [...v.dims], data: v.data as Float32Array })
+      return { ...model, weights: w }
+    }
+
+    /** Validation/test evaluation of a parameter set on items. */
+    const evaluate = async (params: Record<string, HostTensor>, items: TrainItem[], which: 'val' | 'test' | 'train'): Promise<{ loss: number; accuracy?: number; cls?: ClassificationMetrics; bpt?: number; bptUncond?: number }> => {
+      if (plan.objective === 'probe') {
+        const f = which === 'val' ? feats!.val : which === 'test' ? feats!.test : feats!.train
+        const W = params['score.weight']!.data as Float32Array
+        const probs = items.map((_, i) => {
+          const row = new Array<number>(N).fill(0)
+          for (let k = 0; k < N; k++) for (let j = 0; j < c.width; j++) row[k]! += f[i * c.width + j]! * W[k * c.width + j]!
+          return softmax(row)
+        })
+        const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
+        return { loss: cls.loss, accuracy: cls.accuracy, cls }
+      }
+      const m = modelFrom(params)
+      const w = toHost(m.weights)
+      const tokensOf = (s: number, B: number, start?: (item: TrainItem) => number): Record<string, HostTensor> => {
+        const ids = new BigInt64Array(B * T)
+        const targets = new BigInt64Array(B * T)
+        for (let b = 0; b < B; b++) {
+          const item = items[s + b]!
+          const t = cache.get(item)
+          if (start) {
+            ids[b * T] = BigInt(start(item))
+            for (let i = 0; i < T; i++) {
+              if (i > 0) ids[b * T + i] = BigInt(t[i - 1]!)
+              targets[b * T + i] = BigInt(t[i]!)
+            }
+          } else for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
+        }
+        return start ? { ids: hostTensor('int64', [B, T], ids), targets: hostTensor('int64', [B, T], targets) } : { ids: hostTensor('int64', [B, T], ids) }
+      }
+      if (classify) {
+        const probs: number[][] = []
+        await forwardBatches(runtime, m, w, { classLabels: N }, items.length, (s, B) => tokensOf(s, B), (_s, B, o) => {
+          const d = o.class_logits!.data as Float32Array
+          for (let b = 0; b < B; b++) probs.push(softmax(d.subarray(b * N, (b + 1) * N)))
+        })
+        const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
+        return { loss: cls.loss, accuracy: cls.accuracy, cls }
+      }
+      const nll = async (start: (item: TrainItem) => number): Promise<number> => {
+        let sum = 0
+        await forwardBatches(runtime, m, w, { loss: true }, items.length, (s, B) => tokensOf(s, B, start), (_s, _B, o) => {
+          for (const v of o.nll!.data as Float32Array) sum += v
+        })
+        return sum / Math.max(1, items.length)
+      }
+      const uncond = await nll(() => sosToken(m.config))
+      const cond = plan.conditional ? await nll((it) => (it.label >= 0 ? classToken(m.config, classToIndex(it.label)) : sosToken(m.config))) : uncond
+      return { loss: cond, bpt: cond / Math.LN2, bptUncond: uncond / Math.LN2 }
+    }
+
+    const saveCheckpoint = async (): Promise<void> => {
+      const r = await trainer.read()
+      writeTensors(ckptFile, { ...r.params, ...r.state })
+      ctx.saveCheckpoint({ ...cp }, { phase: 'training', done: cp.step, total: plan.steps })
+    }
+
+    const segmentStart = Date.now()
+    const startStep = cp.step
+    const elapsedBefore = cp.elapsedS
+    let lastCkpt = Date.now()
+    const tokensPerStep = plan.objective === 'probe' ? plan.batchSize : plan.batchSize * T
+    while (cp.step < plan.steps && !cp.stoppedEarly) {
+      if (ctx.signal.aborted) {
+        await saveCheckpoint()
+        ctx.signal.throwIfAborted()
+      }
+      const lr = lrAt(schedule, cp.step)
+      const r = await trainer.step(batchAt(cp.step), lr)
+      const loss = r.metrics.loss ?? NaN
+      if (!Number.isFinite(loss)) throw new AppError('INTERNAL', `The loss became ${loss} at step ${cp.step + 1}; lower the learning rate (now ${lr}).`)
+      cp.step++
+      cp.history.push({ step: cp.step, loss, lr })
+      if (cp.history.length > 4000) cp.history = cp.history.filter((_, i) => i % 2 === 0)
+      let valMetric: { loss: number; accuracy?: number } | null = null
+      if (valSet.length > 0 && (cp.step % plan.evalEvery === 0 || cp.step === plan.steps)) {
+        const cur = await trainer.read()
+        const v = await evaluate(cur.params, valSet, 'val')
+        valMetric = v
+        cp.val.push({ step: cp.step, loss: v.loss, ...(v.accuracy !== undefined ? { accuracy: v.accuracy } : {}) })
+        // Best = highest validation accuracy for classifiers (loss breaks ties), lowest loss otherwise.
+        const score = v.accuracy !== undefined ? -v.accuracy + v.loss * 1e-6 : v.loss
+        if (!cp.best || score < cp.best.metric) {
+          cp.best = { metric: score, step: cp.step }
+          cp.sinceBest = 0
+          writeTensors(bestFile, cur.params)
+        } else {
+          cp.sinceBest++
+          if (plan.patience > 0 && cp.sinceBest >= plan.patience) cp.stoppedEarly = true
+        }
+      }
+      cp.elapsedS = elapsedBefore + (Date.now() - segmentStart) / 1000
+      const segS = (Date.now() - segmentStart) / 1000
+      const metrics: Record<string, number> = { loss, lr, tokensPerS: segS > 0 ? (tokensPerStep * (cp.step - startStep)) / segS : 0 }
+      if (valMetric) {
+        metrics.valLoss = valMetric.loss
+        if (valMetric.accuracy !== undefined) metrics.valAccuracy = valMetric.accuracy
+      }
+      for (const [k, v] of Object.entries(r.metrics)) if (k !== 'loss') metrics[k] = v
+      ctx.progress({ phase: 'training', done: cp.step, total: plan.steps, metrics })
+      const due = (plan.checkpointEvery > 0 && cp.step % plan.checkpointEvery === 0) || Date.now() - lastCkpt >= plan.checkpointEveryS * 1000
+      if (due && cp.step < plan.steps) {
+        await saveCheckpoint()
+        lastCkpt = Date.now()
+      }
+    }
+
+    // The best validation checkpoint when there was validation, else the final weights.
+    ctx.progress({ phase: 'testing', done: cp.step, total: plan.steps })
+    const final = cp.best ? readTensors(bestFile) : (await trainer.read()).params
+    const trained = modelFrom(final)
+    const split: TestMetrics['split'] = testSet.length > 0 ? 'test' : valSet.length > 0 ? 'val' : 'train'
+    const ev = await evaluate(final, split === 'test' ? testSet : split === 'val' ? valSet : trainSet, split)
+    const metrics: TestMetrics = { split }
+    if (ev.cls) metrics.classification = ev.cls
+    if (ev.bpt !== undefined) metrics.bitsPerToken = ev.bpt
+    if (ev.bptUncond !== undefined && plan.conditional) metrics.bitsPerTokenUnconditional = ev.bptUncond
+    const durationS = cp.elapsedS
+    const name = p.name ?? `${loaded.record.name} · ${view.datasetName} (${plan.objective})`
+    const meta = {
+      baseModel: { id: loaded.record.id, name: loaded.record.name },
+      datasetSnapshot: { datasetId: view.datasetId, name: view.datasetName, hash: view.snapshotHash, items: { train: trainSet.length, val: valSet.length, test: testSet.length }, classes: view.classes },
+      training: { runId: p.runId, objective: plan.objective, plan, reason: plan.reason, steps: cp.step, bestStep: cp.best?.step ?? null, stoppedEarly: cp.stoppedEarly, durationS },
+      metrics
+    }
+    const detail = await registry.add(trained, { name, uniqueName: p.name === undefined, source: 'trained', parentId: loaded.record.id, meta })
+    return { modelId: detail.id, modelName: detail.name, runId: p.runId, plan, steps: cp.step, metrics, durationS }
+  } finally {
+    await trainer.dispose()
+  }
+}
