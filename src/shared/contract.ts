@@ -134,10 +134,22 @@ export interface ModelSummary {
   parentId: string | null
 }
 
+/** An imported ONNX image model: how it is fed and read. */
+export interface OnnxModelInfo {
+  task: 'classifier' | 'features'
+  input: { name: string; layout: 'nchw' | 'nhwc'; height: number; width: number; dynamicBatch: boolean }
+  output: { name: string; dim: number }
+  preprocess: { resize: number; crop: boolean; rescale: number; mean: number[]; std: number[] }
+  /** Every declared input and output, as inspected. */
+  inputs: { name: string; type: string; shape: (number | string)[] }[]
+  outputs: { name: string; type: string; shape: (number | string)[] }[]
+}
+
 /** One model in full: what models.get, models.import and models.rename answer. */
 export interface ModelDetail extends ModelSummary {
-  /** 'ImageGPTForCausalImageModeling' or 'ImageGPTForImageClassification' (the heads it has). */
+  /** 'ImageGPTForCausalImageModeling', 'ImageGPTForImageClassification', 'onnx-classifier' or 'onnx-feature-extractor'. */
   architecture: string
+  /** The ImageGPT config; null for an ONNX model. */
   config: {
     side: number
     paletteSize: number
@@ -147,7 +159,9 @@ export interface ModelDetail extends ModelSummary {
     innerWidth: number
     eps: number
     numClasses: number
-  }
+  } | null
+  /** How an imported ONNX model is fed and read; null for ImageGPT models. */
+  onnx: OnnxModelInfo | null
   parameters: number
   /** It can score and generate images (has an lm_head). */
   generative: boolean
@@ -177,6 +191,8 @@ export interface ModelTryResult {
   /** The image as the model sees it, and its lower half regenerated (greedy from the top half), as PNG data URLs; null without an lm_head. */
   inputPng: string
   completionPng: string | null
+  /** The embedding of an ONNX feature extractor. */
+  embedding?: number[]
 }
 
 /** Which execution provider the model sessions really use. */
@@ -234,12 +250,25 @@ export const DatasetRenameInput = z.object({ ref: Ref, name: Name }).strict()
 /** An absolute or working-directory-relative path on the back end's machine. */
 const FilePath = z.string().trim().min(1).max(4096)
 
-export const ModelImportInput = z.object({ path: FilePath, name: Name.optional() }).strict()
+const Triple = z.tuple([z.number(), z.number(), z.number()])
+export const ModelImportInput = z
+  .object({
+    path: FilePath,
+    name: Name.optional(),
+    /** ONNX models: a label file (JSON array, id2label object, or one label per line); without one the model is a feature extractor. */
+    labels: FilePath.optional(),
+    /** ONNX models: preprocessing when the folder has no preprocessor_config.json (or to override it). */
+    size: z.number().int().min(1).max(4096).optional(),
+    mean: Triple.optional(),
+    std: Triple.optional(),
+    crop: z.boolean().optional()
+  })
+  .strict()
 export const ModelRenameInput = z.object({ ref: Ref, name: Name }).strict()
 export const ModelRemoveInput = z
   .object({ ref: Ref, force: z.boolean().optional() })
   .strict()
-export const ModelExportInput = z.object({ ref: Ref, out: FilePath, format: z.enum(['hf']).default('hf') }).strict()
+export const ModelExportInput = z.object({ ref: Ref, out: FilePath, format: z.enum(['hf', 'onnx']).default('hf') }).strict()
 export const ModelScoreInput = z.object({ ref: Ref, paths: z.array(FilePath).min(1).max(10_000) }).strict()
 export const ModelTryInput = z.object({ ref: Ref, path: FilePath, topK: z.number().int().min(1).max(100).optional() }).strict()
 
@@ -289,13 +318,19 @@ export const methods = {
 
   'models.list': method<ModelSummary[]>()(Empty, 'All models in the library.'),
   'models.get': method<ModelDetail>()(RefInput, 'One model by id or unique name, with its config, palette, classes and lineage.'),
-  'models.import': method<ModelDetail>()(ModelImportInput, 'Import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors).'),
+  'models.import': method<ModelDetail>()(
+    ModelImportInput,
+    'Import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors), or an ONNX image classifier / feature extractor (a .onnx file or a folder with model.onnx).'
+  ),
   'models.rename': method<ModelDetail>()(ModelRenameInput, 'Rename a model.'),
   'models.remove': method<{ id: string; orphaned: { id: string; name: string }[] }>()(
     ModelRemoveInput,
     'Remove a model and its files; refused while fine-tuned models name it as their base, unless force is set.'
   ),
-  'models.export': method<{ path: string; files: string[] }>()(ModelExportInput, 'Write a model as a Hugging Face ImageGPT folder; never overwrites.'),
+  'models.export': method<{ path: string; files: string[] }>()(
+    ModelExportInput,
+    'Write a model to a new folder: Hugging Face layout for ImageGPT models, model.onnx + labels.json + preprocess.json for ONNX models; never overwrites.'
+  ),
   'models.score': method<ModelScore[]>()(ModelScoreInput, 'Bits per token of each image under a generative model; a bad image gets an error entry.'),
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),

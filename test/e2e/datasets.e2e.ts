@@ -6,12 +6,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser } from 'playwright-core'
+import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { openLibrary } from '../../src/main/library/library'
 import { picture } from '../unit/datasets/images'
 import { assertBuilt, dismissNotice, findChromium, openPanel, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the datasets end-to-end test: ${found.reason}.`)
+
+/** Waits until every image matching `selector` has loaded (the page's CSP forbids string evaluation). */
+async function imagesLoaded(page: Page, selector: string): Promise<void> {
+  await expect
+    .poll(() => page.locator(selector).evaluateAll((imgs) => imgs.every((i) => (i as unknown as { complete: boolean }).complete)), { timeout: 20_000 })
+    .toBe(true)
+}
 
 const CLASSES = ['robin', 'blackbird', 'wren', 'sparrow']
 
@@ -68,7 +76,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
     await dismissNotice(page)
     await page.locator('[data-testid=grid-item] img').first().waitFor()
     // Wait for the visible thumbnails to load before the picture.
-    await page.waitForFunction("[...document.querySelectorAll('[data-testid=grid-item] img')].every((i) => i.complete)")
+    await imagesLoaded(page, '[data-testid=grid-item] img')
     await page.screenshot({ path: screenshotPath('datasets-grid-light') })
     // Virtualized: far fewer cells in the DOM than items.
     expect(await page.getByTestId('grid-item').count()).toBeLessThan(84)
@@ -98,13 +106,60 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
     await page.getByTestId('tab-duplicates').click()
     await page.getByTestId('dup-find').click()
     await expect.poll(() => page.getByTestId('dup-summary').textContent()).toBe('2 groups')
-    await page.waitForFunction("[...document.querySelectorAll('[data-testid=dup-group] img')].every((i) => i.complete)")
+    await imagesLoaded(page, '[data-testid=dup-group] img')
     await page.screenshot({ path: screenshotPath('datasets-duplicates-light') })
     await page.getByTestId('dup-keep').first().click()
     await expect.poll(() => page.getByTestId('dup-summary').textContent()).toBe('1 group')
     await page.getByTestId('tab-items').click()
     await expect.poll(() => page.getByTestId('grid-count').textContent()).toBe('83 items')
 
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('keeps the grid light at 50k items: a few hundred cells in the DOM, pages fetched as you scroll', async () => {
+    // 50k items written straight into the library (importing 50k images would take minutes);
+    // they share one real thumbnail file, each with its own hash row.
+    const lib = openLibrary(library.dir)
+    const thumb = (lib.db.prepare('SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL LIMIT 1').get() as { thumb_path: string }).thumb_path
+    const now = new Date().toISOString()
+    lib.db.transaction(() => {
+      lib.db.prepare("INSERT INTO datasets (id, name, created_at, updated_at) VALUES ('big', 'Fifty thousand', ?, ?)").run(now, now)
+      const cls = ['ant', 'bee', 'wasp', 'moth'].map((n, i) => {
+        lib.db.prepare('INSERT INTO classes (id, dataset_id, name, color, position) VALUES (?, ?, ?, ?, ?)').run(`big-${n}`, 'big', n, ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'][i], i)
+        return `big-${n}`
+      })
+      const m = lib.db.prepare("INSERT INTO media (sha256, path, mime, bytes, width, height, thumb_path, created_at) VALUES (?, 'media/none', 'image/png', ?, 64, 64, ?, ?)")
+      const it = lib.db.prepare("INSERT INTO items (id, dataset_id, sha256, original_name, added_at) VALUES (?, 'big', ?, ?, ?)")
+      const lb = lib.db.prepare("INSERT INTO labels (item_id, source, class_id, created_at) VALUES (?, 'human', ?, ?)")
+      for (let i = 0; i < 50_000; i++) {
+        const sha = (0xbb000000 + i).toString(16).padStart(64, 'b')
+        m.run(sha, 1000 + i, thumb, now)
+        it.run(`big-${i}`, sha, `img${String(i).padStart(5, '0')}.png`, now)
+        lb.run(`big-${i}`, cls[i % 4], now)
+      }
+    })()
+    lib.close()
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    const problems = watchConsole(page)
+    await page.goto(host.url)
+    await page.getByTestId('nav-datasets').waitFor()
+    await page.evaluate("window.location.hash = '#/datasets/big'")
+    await expect.poll(() => page.getByTestId('grid-count').textContent(), { timeout: 20_000 }).toBe('50,000 items')
+    await page.locator('[data-testid=grid-item]').first().waitFor()
+    const cells = await page.getByTestId('grid-item').count()
+    expect(cells).toBeGreaterThan(10)
+    expect(cells).toBeLessThan(300)
+    // Jump to the end: the last items arrive, and the DOM still holds only the rows in view.
+    const t0 = Date.now()
+    await page.getByTestId('item-grid').evaluate((el) => el.scrollTo({ top: el.scrollHeight }))
+    await page.locator('[data-testid=grid-item][title="img49999.png"]').waitFor({ timeout: 20_000 })
+    console.log(`[e2e] 50k grid: ${cells} cells in the DOM; last page shown ${Date.now() - t0} ms after jumping to the end`)
+    expect(await page.getByTestId('grid-item').count()).toBeLessThan(300)
+    await imagesLoaded(page, '[data-testid=grid-item] img')
+    await page.screenshot({ path: screenshotPath('datasets-grid-50k-light') })
     expect(problems).toEqual([])
     await context.close()
   })

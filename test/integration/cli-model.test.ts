@@ -277,7 +277,7 @@ describe('tessera model / generate on the shared ImageGPT fixtures', () => {
     it('a folder that does not exist', async () => {
       const r = await T('model', 'import', path.join(tmp.dir, 'nowhere'))
       expect(r.code).toBe(1)
-      expect(r.stderr).toMatch(/There is no folder .*nowhere to import/)
+      expect(r.stderr).toMatch(/There is no file or folder .*nowhere to import/)
     })
   })
 

@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 
 import { type MethodInput, type MethodName, type MethodResult, type ModelDetail, type ModelScore, type ModelSummary } from '../../shared/contract'
 import { type AppContext } from '../context'
+import { generateTarget } from '../gallery/cli'
 import { generateToFolder } from '../models/generate'
 
 export interface CliHelpers {
@@ -40,26 +41,57 @@ const summaryLine = (m: ModelSummary): string => `${m.id}  ${m.name}  ${m.kind} 
 
 function detailText(m: ModelDetail): string {
   const c = m.config
-  const lines = [
-    `${m.id}  ${m.name}`,
-    `  ${m.architecture}: ${c.side}x${c.side} pixels, ${c.paletteSize} colours, width ${c.width}, ${c.layers} layers, ${c.heads} heads, ${m.parameters.toLocaleString('en-US')} parameters`,
-    `  source: ${m.source}${m.parentId ? `, base model ${m.parentId}` : ''}; weights sha256 ${m.weightsSha256.slice(0, 16)}…`
-  ]
+  const lines = [`${m.id}  ${m.name}`]
+  if (c) {
+    lines.push(
+      `  ${m.architecture}: ${c.side}x${c.side} pixels, ${c.paletteSize} colours, width ${c.width}, ${c.layers} layers, ${c.heads} heads, ${m.parameters.toLocaleString('en-US')} parameters`
+    )
+  }
+  if (m.onnx) {
+    const o = m.onnx
+    const p = o.preprocess
+    lines.push(
+      `  ${m.architecture}: input "${o.input.name}" ${o.input.layout.toUpperCase()} ${o.input.width}x${o.input.height}${o.input.dynamicBatch ? ' (any batch)' : ''}, output "${o.output.name}" of ${o.output.dim}, ${m.parameters.toLocaleString('en-US')} parameters`,
+      `  preprocessing: ${p.crop ? `short side to ${p.resize}, centre crop` : 'resize'}, x * ${+p.rescale.toPrecision(6)}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`
+    )
+  }
+  lines.push(`  source: ${m.source}${m.parentId ? `, base model ${m.parentId}` : ''}; weights sha256 ${m.weightsSha256.slice(0, 16)}…`)
   if (m.classes.length) lines.push(`  classifier labels: ${m.classes.join(', ')}`)
   if (m.conditionClasses.length) lines.push(`  conditioning classes: ${m.conditionClasses.join(', ')}`)
   if (m.children.length) lines.push(`  fine-tuned models: ${m.children.map((x) => x.name).join(', ')}`)
   return lines.join('\n')
 }
 
+const triple =
+  (flag: string) =>
+  (v: string): [number, number, number] => {
+    const parts = v.split(',').map((x) => Number(x.trim()))
+    if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${flag} needs three numbers like 0.5,0.5,0.5, not "${v}".`)
+    return parts as [number, number, number]
+  }
+
 export function registerModelCommands(program: Command, h: CliHelpers): void {
   const model = program.command('model').alias('models').description('models in the library: import, list, show, export, remove, score, try')
 
   model
-    .command('import <folder>')
-    .description('import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors)')
-    .option('--name <name>', 'name in the library (default: the folder name)')
-    .action(async (folder: string, o: { name?: string }) => {
-      const m = await h.call('models.import', { path: path.resolve(folder), ...(o.name !== undefined ? { name: o.name } : {}) })
+    .command('import <path>')
+    .description('import a Hugging Face ImageGPT folder, or an ONNX image classifier / feature extractor (.onnx file or folder with model.onnx)')
+    .option('--name <name>', 'name in the library (default: the folder or file name)')
+    .option('--labels <file>', 'ONNX: class labels (JSON array, id2label object, or one per line); without labels the model is a feature extractor')
+    .addOption(new Option('--size <px>', 'ONNX: input side, when the graph and preprocessor_config.json do not say').argParser(integer('--size', 1, 4096)))
+    .addOption(new Option('--mean <r,g,b>', 'ONNX: normalisation mean (after scaling to 0..1)').argParser(triple('--mean')))
+    .addOption(new Option('--std <r,g,b>', 'ONNX: normalisation standard deviation').argParser(triple('--std')))
+    .option('--crop', 'ONNX: centre-crop instead of squashing')
+    .action(async (folder: string, o: { name?: string; labels?: string; size?: number; mean?: [number, number, number]; std?: [number, number, number]; crop?: boolean }) => {
+      const m = await h.call('models.import', {
+        path: path.resolve(folder),
+        ...(o.name !== undefined ? { name: o.name } : {}),
+        ...(o.labels !== undefined ? { labels: path.resolve(o.labels) } : {}),
+        ...(o.size !== undefined ? { size: o.size } : {}),
+        ...(o.mean ? { mean: o.mean } : {}),
+        ...(o.std ? { std: o.std } : {}),
+        ...(o.crop ? { crop: true } : {})
+      })
       h.print(m, (v) => `Imported ${detailText(v)}`)
     })
 
@@ -83,10 +115,10 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
 
   model
     .command('export <ref>')
-    .description('write a model as a Hugging Face ImageGPT folder (never overwrites)')
-    .addOption(new Option('--format <format>', 'output layout').choices(['hf']).default('hf'))
+    .description('write a model to a new folder: Hugging Face layout (ImageGPT) or model.onnx + labels.json (ONNX models); never overwrites')
+    .addOption(new Option('--format <format>', 'output layout').choices(['hf', 'onnx']).default('hf'))
     .requiredOption('--out <folder>', 'folder to create')
-    .action(async (ref: string, o: { format: 'hf'; out: string }) => {
+    .action(async (ref: string, o: { format: 'hf' | 'onnx'; out: string }) => {
       const r = await h.call('models.export', { ref, out: path.resolve(o.out), format: o.format })
       h.print(r, (v) => `Exported to ${v.path} (${v.files.join(', ')})`)
     })
@@ -130,6 +162,7 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
         const lines = [v.file]
         for (const t of v.top) lines.push(`  ${(t.probability * 100).toFixed(1).padStart(5)}%  ${t.label}`)
         if (v.bitsPerToken !== null) lines.push(`  ${v.bitsPerToken.toFixed(4)} bits per token`)
+        if (v.embedding) lines.push(`  embedding of ${v.embedding.length} values: [${v.embedding.slice(0, 4).map((x) => x.toFixed(4)).join(', ')}${v.embedding.length > 4 ? ', …' : ''}]`)
         if (o.out && v.completionPng) lines.push(`  completion of the lower half: ${path.resolve(o.out)}`)
         return lines.join('\n')
       })
@@ -152,7 +185,8 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     .command('generate')
     .description('generate images with a model into a folder of PNGs (the recipe is in each PNG\'s "tessera" text chunk)')
     .requiredOption('--model <ref>', 'model id or name')
-    .requiredOption('--out <folder>', 'folder for the PNGs (created if missing; files are never overwritten)')
+    .option('--out <folder>', 'also write the PNGs to this folder (created if missing; files are never overwritten)')
+    .option('--no-gallery', 'do not save the images in the gallery (then --out is needed)')
     .addOption(new Option('--count <n>', 'images to generate').argParser(integer('--count', 1, 100_000)).default(1))
     .addOption(new Option('--seed <s>', 'seed (0 .. 2^32-1); random when absent, recorded in each PNG').argParser(integer('--seed', 0, 2 ** 32 - 1)))
     .addOption(new Option('--temperature <t>', 'sampling temperature (> 0)').argParser(real('--temperature')))
@@ -165,7 +199,8 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     .action(
       async (o: {
         model: string
-        out: string
+        out?: string
+        gallery?: boolean
         count: number
         seed?: number
         temperature?: number
@@ -177,6 +212,7 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
         keepRows?: number
       }) => {
         const { ctx } = h.open()
+        const target = await generateTarget(ctx, o)
         const loaded = await ctx.models.load(o.model)
         const side = loaded.model.config.side
         const controller = new AbortController()
@@ -188,7 +224,7 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
         try {
           const files = await generateToFolder(ctx.models, o.model, {
             count: o.count,
-            out: o.out,
+            out: target.out,
             ...(o.seed !== undefined ? { seed: o.seed } : {}),
             ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
             ...(o.topK !== undefined ? { topK: o.topK } : {}),
@@ -203,7 +239,8 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
             }
           })
           const seed = files[0]?.seed
-          h.print({ model: loaded.record.id, seed, files: files.map((f) => f.file) }, (v) => v.files.join('\n'))
+          const saved = await target.finish(files.map((f) => f.file))
+          h.print({ model: loaded.record.id, seed, ...saved }, (v) => [...v.files, `${v.gallery.length} saved to the gallery (seed ${seed})`].join('\n'))
         } finally {
           process.off('SIGINT', stop)
         }

@@ -10,8 +10,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, promises as fs, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import sharp from 'sharp'
 
-import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult, type RuntimeReport, type Settings } from '../../shared/contract'
+import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResult, type OnnxModelInfo, type RuntimeReport, type Settings } from '../../shared/contract'
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type Library } from '../library/library'
@@ -23,9 +24,10 @@ import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } fro
 import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
 import { type PixelGptRunner } from '../ml/pixelgpt/runner'
 import { scoreImageFiles } from '../ml/pixelgpt/tasks'
-import { type ProviderName, type Runtime } from '../ml/runtime/session'
+import { type CompiledSession, type HostTensor, type ProviderName, type Runtime } from '../ml/runtime/session'
 import { generateImages } from '../ml/sample/generate'
 import { asAppError } from './errors'
+import { ONNX_FILE, type OnnxImageSpec, onnxImageInput, parseLabels, planOnnxImport } from './onnx-image'
 
 const CAUSAL = 'ImageGPTForCausalImageModeling'
 const CLASSIFY = 'ImageGPTForImageClassification'
@@ -35,7 +37,9 @@ const SCORE_BATCH = 16
 /** What the models table keeps in its config column, so listing never reads model files. */
 export interface StoredModelInfo {
   architecture: string
-  config: PixelGptConfig
+  /** null for ONNX models */
+  config: PixelGptConfig | null
+  onnx?: OnnxModelInfo
   parameters: number
   generative: boolean
   classes: string[]
@@ -80,6 +84,28 @@ async function sha256File(file: string): Promise<string> {
 }
 
 type ProviderSetting = Settings['executionProvider']
+
+export interface ImportOptions {
+  name?: string
+  /** ONNX models: a label file, and preprocessing overrides. */
+  labels?: string
+  size?: number
+  mean?: [number, number, number]
+  std?: [number, number, number]
+  crop?: boolean
+}
+
+function onnxFeed(spec: OnnxImageSpec, data: Float32Array): HostTensor {
+  const { height: H, width: W, layout } = spec.input
+  return { dtype: 'float32', dims: layout === 'nchw' ? [1, 3, H, W] : [1, H, W, 3], data }
+}
+
+function softmax(x: number[]): number[] {
+  const m = Math.max(...x)
+  const e = x.map((v) => Math.exp(v - m))
+  const sum = e.reduce((a, b) => a + b, 0)
+  return e.map((v) => v / sum)
+}
 
 /**
  * Whether `npm run setup:cuda` has put onnxruntime's CUDA provider library beside the binding.
@@ -203,7 +229,7 @@ export class ModelRegistry {
     let lineage: Record<string, unknown> = {}
     try {
       const json = JSON.parse(await fs.readFile(path.join(this.folder(record), MODEL_JSON), 'utf8')) as ModelJson
-      palette = json.palette
+      palette = Array.isArray(json.palette) ? json.palette : []
       lineage = json.meta ?? {}
     } catch {
       // A missing or unreadable package shows as a model without palette; loading it says why.
@@ -217,6 +243,7 @@ export class ModelRegistry {
       parentId: record.parentId,
       architecture: info.architecture,
       config: info.config,
+      onnx: info.onnx ?? null,
       parameters: info.parameters,
       generative: info.generative,
       classes: info.classes,
@@ -276,6 +303,205 @@ export class ModelRegistry {
     return this.add(imported.model, { name: name ?? path.basename(abs), uniqueName: name === undefined, source: 'imported', meta })
   }
 
+  /**
+   * Imports whatever `p` is: a Hugging Face ImageGPT folder (model.safetensors or
+   * pytorch_model.bin), or an ONNX image model (a .onnx file, or a folder with model.onnx and
+   * optionally preprocessor_config.json and labels.json / labels.txt / config.json id2label).
+   */
+  async import(p: string, opts: ImportOptions = {}): Promise<ModelDetail> {
+    const abs = path.resolve(p)
+    const st = await fs.stat(abs).catch(() => null)
+    if (!st) throw new NotFoundError(`There is no file or folder ${abs} to import.`)
+    if (st.isFile()) {
+      if (abs.toLowerCase().endsWith('.onnx')) return this.importOnnx(abs, path.dirname(abs), opts)
+      throw new AppError('UNSUPPORTED', `${abs} is neither a .onnx file nor a model folder (Hugging Face ImageGPT: config.json, preprocessor_config.json, model.safetensors).`)
+    }
+    const has = (f: string): Promise<boolean> => fs.stat(path.join(abs, f)).then(
+      () => true,
+      () => false
+    )
+    const weights = (await has('model.safetensors')) || (await has('pytorch_model.bin'))
+    if (!weights && (await has(ONNX_FILE))) return this.importOnnx(path.join(abs, ONNX_FILE), abs, opts)
+    return this.importHf(abs, opts.name)
+  }
+
+  private async importOnnx(file: string, folder: string, opts: ImportOptions): Promise<ModelDetail> {
+    const label = path.basename(file)
+    const readIf = (f: string): Promise<string | null> => fs.readFile(f, 'utf8').catch(() => null)
+    let labels: string[] | undefined
+    if (opts.labels) {
+      const text = await readIf(path.resolve(opts.labels))
+      if (text === null) throw new NotFoundError(`The label file ${path.resolve(opts.labels)} cannot be read.`)
+      labels = parseLabels(text, path.basename(opts.labels))
+    } else {
+      for (const f of ['labels.json', 'labels.txt']) {
+        const text = await readIf(path.join(folder, f))
+        if (text !== null) {
+          labels = parseLabels(text, f)
+          break
+        }
+      }
+      const cfg = labels ? null : await readIf(path.join(folder, 'config.json'))
+      if (cfg) {
+        try {
+          const id2label = (JSON.parse(cfg) as { id2label?: unknown }).id2label
+          if (id2label && typeof id2label === 'object') labels = parseLabels(JSON.stringify(id2label), 'config.json')
+        } catch {
+          // a config.json without labels is not ours to judge
+        }
+      }
+    }
+    let preprocessor: Record<string, unknown> | undefined
+    const preText = await readIf(path.join(folder, 'preprocessor_config.json'))
+    if (preText !== null) {
+      try {
+        preprocessor = JSON.parse(preText) as Record<string, unknown>
+      } catch {
+        throw new AppError('UNSUPPORTED', `preprocessor_config.json beside ${label} is not valid JSON.`)
+      }
+    }
+    const bytes = await fs.readFile(file)
+    const spec = planOnnxImport(bytes, label, {
+      ...(labels ? { labels } : {}),
+      ...(preprocessor ? { preprocessor } : {}),
+      ...(opts.size !== undefined ? { size: opts.size } : {}),
+      ...(opts.mean ? { mean: opts.mean } : {}),
+      ...(opts.std ? { std: opts.std } : {}),
+      ...(opts.crop !== undefined ? { crop: opts.crop } : {})
+    })
+    // Tessera's own export carries its preprocessing in preprocess.json: a round trip keeps it.
+    const own = await readIf(path.join(folder, 'preprocess.json'))
+    if (own !== null && opts.mean === undefined && opts.std === undefined) {
+      try {
+        const p = JSON.parse(own) as Partial<OnnxImageSpec['preprocess']>
+        const ok3 = (v: unknown): v is [number, number, number] => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number')
+        if (ok3(p.mean) && ok3(p.std) && typeof p.rescale === 'number' && typeof p.resize === 'number' && typeof p.crop === 'boolean') {
+          spec.preprocess = { resize: p.resize, crop: p.crop, rescale: p.rescale, mean: p.mean, std: p.std }
+        }
+      } catch {
+        throw new AppError('UNSUPPORTED', `preprocess.json beside ${label} is not valid JSON.`)
+      }
+    }
+    // Run it once on a blank image: a graph onnxruntime cannot load or run is refused here, not later.
+    const { runtime } = await this.runtime()
+    let session: CompiledSession
+    try {
+      session = await runtime.load(bytes)
+      const out = await session.runHost({ [spec.input.name]: onnxFeed(spec, new Float32Array(3 * spec.input.height * spec.input.width)) })
+      const y = out[spec.output.name]
+      const dim = y?.dims[1] ?? 0
+      if (!y || y.dims.length !== 2 || y.dims[0] !== 1 || !(dim > 0)) throw new Error(`output "${spec.output.name}" came back as [${y?.dims.join(', ') ?? ''}], not [1, D]`)
+      if (spec.labels.length > 0 && dim !== spec.labels.length) throw new Error(`output "${spec.output.name}" has ${dim} values but there are ${spec.labels.length} labels`)
+      spec.output.dim = dim
+    } catch (err) {
+      if (err instanceof AppError) throw err
+      throw new AppError('UNSUPPORTED', `${label} could not be run by onnxruntime: ${(err as Error).message.split('\n')[0]}`)
+    }
+    const id = randomUUID()
+    const rel = `models/${id}`
+    const dir = this.library.resolveInside(rel)
+    const tmp = path.join(path.dirname(dir), `.${id}.${randomBytes(4).toString('hex')}.tmp`)
+    const name = opts.name ?? this.repo.freeName(path.basename(file, path.extname(file)) === 'model' ? path.basename(folder) : path.basename(file, path.extname(file)))
+    if (this.repo.nameTaken(name)) throw new ConflictError(`A model named "${name}" already exists; choose another name.`, 'name')
+    const meta = { importedFrom: { format: 'onnx', path: file, at: new Date().toISOString() }, baseModel: null, datasetSnapshot: null, training: null, metrics: null }
+    const json: OnnxImageSpec = { ...spec, meta }
+    try {
+      await fs.mkdir(tmp)
+      await fs.writeFile(path.join(tmp, ONNX_FILE), bytes)
+      await fs.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(json, null, 2) + '\n')
+      await fs.rename(tmp, dir)
+      const info: StoredModelInfo = {
+        architecture: spec.task === 'classifier' ? 'onnx-classifier' : 'onnx-feature-extractor',
+        config: null,
+        onnx: { task: spec.task, input: spec.input, output: spec.output, preprocess: spec.preprocess, inputs: spec.inputs, outputs: spec.outputs },
+        parameters: spec.parameters,
+        generative: false,
+        classes: spec.labels,
+        conditionClasses: [],
+        weightsSha256: createHash('sha256').update(bytes).digest('hex')
+      }
+      const record = this.repo.insert({ id, name, kind: spec.task === 'classifier' ? 'onnx (classify)' : 'onnx (features)', source: 'imported', path: rel, config: info })
+      this.bus?.emit('library.changed', { domain: 'models', id })
+      return await this.detail(record)
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true })
+      await fs.rm(dir, { recursive: true, force: true })
+      throw asAppError(err)
+    }
+  }
+
+  /** An imported ONNX model's spec and session. */
+  async loadOnnx(ref: string): Promise<{ record: ModelRecord; spec: OnnxImageSpec; session: CompiledSession }> {
+    const record = this.repo.record(ref)
+    if (!(record.config as StoredModelInfo).onnx) throw new AppError('UNSUPPORTED', `Model "${record.name}" is not an imported ONNX model.`)
+    const dir = this.folder(record)
+    try {
+      const spec = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as OnnxImageSpec
+      const { runtime } = await this.runtime()
+      return { record, spec, session: await runtime.load(await fs.readFile(path.join(dir, ONNX_FILE))) }
+    } catch (err) {
+      const e = err instanceof SyntaxError ? new AppError('UNSUPPORTED', `${MODEL_JSON} is not valid JSON.`) : asAppError(err)
+      throw new AppError(e.code, `Model "${record.name}" cannot be loaded: ${e.message}`)
+    }
+  }
+
+  /** Writes an imported ONNX model with its labels and preprocessing to a new folder. */
+  async exportOnnx(ref: string, out: string): Promise<{ path: string; files: string[] }> {
+    const record = this.repo.record(ref)
+    if (!(record.config as StoredModelInfo).onnx) {
+      throw new AppError('UNSUPPORTED', `Model "${record.name}" is an ImageGPT model; export it with format hf (ONNX export of ImageGPT models is not available yet).`)
+    }
+    const { spec } = await this.loadOnnx(ref)
+    return this.writeNewFolder(out, async (tmp) => {
+      await fs.copyFile(path.join(this.folder(record), ONNX_FILE), path.join(tmp, ONNX_FILE))
+      if (spec.labels.length) await fs.writeFile(path.join(tmp, 'labels.json'), JSON.stringify(spec.labels, null, 2) + '\n')
+      await fs.writeFile(path.join(tmp, 'preprocess.json'), JSON.stringify({ input: spec.input, output: spec.output, ...spec.preprocess }, null, 2) + '\n')
+    })
+  }
+
+  /** Fills a temporary sibling of `out` and renames it into place; `out` must not exist or be empty. */
+  private async writeNewFolder(out: string, fill: (tmp: string) => Promise<void>): Promise<{ path: string; files: string[] }> {
+    const abs = path.resolve(out)
+    const existing = await fs.readdir(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)))
+    if (existing && existing.length > 0) throw new ConflictError(`${abs} already exists and is not empty; export never overwrites. Choose a new folder.`, 'out')
+    await fs.mkdir(path.dirname(abs), { recursive: true })
+    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(4).toString('hex')}.tmp`)
+    try {
+      await fs.mkdir(tmp)
+      await fill(tmp)
+      if (existing) await fs.rmdir(abs)
+      await fs.rename(tmp, abs)
+    } catch (err) {
+      await fs.rm(tmp, { recursive: true, force: true })
+      throw asAppError(err)
+    }
+    return { path: abs, files: (await fs.readdir(abs)).sort() }
+  }
+
+  private async tryOnnx(ref: string, file: string, topK: number): Promise<ModelTryResult> {
+    const { spec, session } = await this.loadOnnx(ref)
+    let input: { data: Float32Array; rgb: Uint8Array }
+    try {
+      input = await onnxImageInput(path.resolve(file), spec, path.basename(file))
+    } catch (err) {
+      throw asAppError(err)
+    }
+    const out = await session.runHost({ [spec.input.name]: onnxFeed(spec, input.data) })
+    const y = Array.from(out[spec.output.name]?.data as Float32Array)
+    const { width: W, height: H } = spec.input
+    const png = await sharp(Buffer.from(input.rgb), { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer()
+    const top =
+      spec.task === 'classifier'
+        ? softmax(y)
+            .map((probability, i) => ({ label: spec.labels[i] as string, probability }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, topK)
+        : []
+    return { file, top, bitsPerToken: null, inputPng: `data:image/png;base64,${png.toString('base64')}`, completionPng: null, ...(spec.task === 'features' ? { embedding: y } : {}) }
+  }
+
   async rename(ref: string, name: string): Promise<ModelDetail> {
     const r = this.repo.rename(ref, name)
     this.bus?.emit('library.changed', { domain: 'models', id: r.id })
@@ -311,25 +537,18 @@ export class ModelRegistry {
   /** Writes the model as a Hugging Face ImageGPT folder. The folder must not exist (or be empty). */
   async exportHf(ref: string, out: string): Promise<{ path: string; files: string[] }> {
     const abs = path.resolve(out)
-    const existing = await fs.readdir(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)))
+    const existing = await fs.readdir(abs).catch(() => null)
     if (existing && existing.length > 0) throw new ConflictError(`${abs} already exists and is not empty; export never overwrites. Choose a new folder.`, 'out')
     const { model } = await this.load(ref)
-    await fs.mkdir(path.dirname(abs), { recursive: true })
-    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(4).toString('hex')}.tmp`)
-    try {
-      await exportHfImageGpt(model, tmp)
-      if (existing) await fs.rmdir(abs)
-      await fs.rename(tmp, abs)
-    } catch (err) {
-      await fs.rm(tmp, { recursive: true, force: true })
-      throw asAppError(err)
-    }
-    return { path: abs, files: (await fs.readdir(abs)).sort() }
+    return this.writeNewFolder(abs, (tmp) => exportHfImageGpt(model, tmp))
   }
 
   /** The model's weights and graphs, loaded once and kept for the next call. */
   async load(ref: string): Promise<LoadedModel> {
     const record = this.repo.record(ref)
+    if ((record.config as StoredModelInfo).onnx) {
+      throw new AppError('UNSUPPORTED', `Model "${record.name}" is an imported ONNX model; only ImageGPT models can score, generate or be exported in the Hugging Face layout.`)
+    }
     const { runtime, key: providers } = await this.runtime()
     const key = `${record.id}|${providers}`
     let hit = this.loaded.get(key)
@@ -384,6 +603,7 @@ export class ModelRegistry {
 
   /** One image through the model: top classes, bits per token, and its lower half completed greedily. */
   async try(ref: string, file: string, topK = 5): Promise<ModelTryResult> {
+    if ((this.repo.record(ref).config as StoredModelInfo).onnx) return this.tryOnnx(ref, file, topK)
     const { model, runner } = await this.load(ref)
     const tokens = await this.tokenize(model, file)
     const c = model.config

@@ -56,10 +56,10 @@ export function createServices(ctx: AppContext): Handlers {
 
     'models.list': () => repos.models.list(),
     'models.get': (input) => ctx.models.get(input.ref),
-    'models.import': (input) => ctx.models.importHf(input.path, input.name),
+    'models.import': ({ path, ...opts }) => ctx.models.import(path, opts),
     'models.rename': (input) => ctx.models.rename(input.ref, input.name),
     'models.remove': (input) => ctx.models.remove(input.ref, input.force === true),
-    'models.export': (input) => ctx.models.exportHf(input.ref, input.out),
+    'models.export': (input) => (input.format === 'onnx' ? ctx.models.exportOnnx(input.ref, input.out) : ctx.models.exportHf(input.ref, input.out)),
     'models.score': (input) => ctx.models.score(input.ref, input.paths),
     'runtime.report': () => ctx.models.runtimeReport(),
     'models.try': (input) => ctx.models.try(input.ref, input.path, input.topK),

@@ -38,7 +38,7 @@ describe('model registry', () => {
   it('validates inputs and answers with contract error codes', async () => {
     const { dispatch } = open()
     expect(await dispatch('models.import', {})).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'path' } })
-    expect(await dispatch('models.export', { ref: 'x', out: '/tmp/x', format: 'onnx' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'format' } })
+    expect(await dispatch('models.export', { ref: 'x', out: '/tmp/x', format: 'tflite' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'format' } })
     expect(await dispatch('models.score', { ref: 'x', paths: [] })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'paths' } })
     expect(await dispatch('models.get', { ref: 'nope' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
     const r = await dispatch('models.import', { path: path.join(LM_DIR, 'config.json') })
