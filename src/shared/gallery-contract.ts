@@ -135,6 +135,7 @@ export const GalleryReadRecipeInput = z
   .object({ path: FilePath.optional(), pngBase64: z.string().max(20_000_000).optional() })
   .strict()
   .refine((v) => (v.path === undefined) !== (v.pngBase64 === undefined), 'give either path or pngBase64')
+export const GalleryImportInput = z.object({ paths: z.array(FilePath).min(1).max(10_000) }).strict()
 export const GalleryCollectionCreateInput = z.object({ name: CollectionName }).strict()
 export const GalleryCollectionAddInput = z
   .object({ collectionId: Id, ids: Ids, /** Take them out of every other collection. */ move: z.boolean().optional() })

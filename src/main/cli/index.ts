@@ -17,6 +17,7 @@ import { type VerifyResult } from '../jobs'
 import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
 import { APP_ROOT, APP_VERSION } from '../services/version'
+import { registerGalleryCommands } from '../gallery/cli'
 import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
 import { registerTrainCommand } from '../ml/train/cli'
@@ -257,6 +258,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
   // --- model, generate ------------------------------------------------------
   registerModelCommands(program, {
+    call,
+    print,
+    open: () => open(),
+    json: () => json,
+    fail: () => {
+      exitCode = EXIT_FAILED
+    }
+  })
+  registerGalleryCommands(program, {
     call,
     print,
     open: () => open(),

@@ -14,6 +14,7 @@ type GalleryMethods =
   | 'gallery.delete'
   | 'gallery.export'
   | 'gallery.readRecipe'
+  | 'gallery.import'
   | 'gallery.collections'
   | 'gallery.createCollection'
   | 'gallery.addToCollection'
@@ -37,6 +38,7 @@ export function galleryServices(ctx: AppContext): Pick<Handlers, GalleryMethods>
     'gallery.delete': async (input) => changing(await g.delete(input.ids)),
     'gallery.export': (input) => g.export(input.ids, input.out),
     'gallery.readRecipe': (input) => g.readRecipeFrom(input),
+    'gallery.import': (input) => g.importFiles(input.paths),
     'gallery.collections': () => g.store.collections(),
     'gallery.createCollection': (input) => changing(g.store.createCollection(input.name)),
     'gallery.addToCollection': (input) => changing({ updated: g.store.addToCollection(input.collectionId, input.ids, input.move === true) }),

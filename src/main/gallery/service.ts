@@ -311,6 +311,31 @@ export class GalleryService {
     return this.store.add({ sha256: media.sha256, recipe, ...o })
   }
 
+  /**
+   * Adds PNGs that carry a Tessera recipe (written by `tessera generate`, exported, or dragged
+   * in) to the gallery, scored under their model when it is in the library. A file without a
+   * recipe is refused with the reason.
+   */
+  async importFiles(files: readonly string[], jobId: string | null = null): Promise<GalleryItem[]> {
+    const out: GalleryItem[] = []
+    for (const file of files) {
+      const abs = path.resolve(file)
+      const png = await fs.readFile(abs)
+      const recipe = readRecipe(png)
+      const model = recipe.model.id ? this.deps.modelsRepo.find(recipe.model.id) : undefined
+      let bitsPerToken: number | null = null
+      if (model) {
+        const [score] = await this.deps.models.score(model.id, [abs]).catch(() => [])
+        if (score && 'bitsPerToken' in score) bitsPerToken = score.bitsPerToken
+      }
+      // IHDR: width and height right after the signature and the chunk header.
+      const media = storeBytes(this.deps.library, png, { ext: 'png', mime: 'image/png', width: png.readUInt32BE(16), height: png.readUInt32BE(20), under: 'outputs' })
+      out.push(this.store.add({ sha256: media.sha256, recipe, modelId: model?.id ?? null, bitsPerToken, classConfidence: null, sourceSha256: recipe.complete?.sha256 ?? null, jobId }))
+    }
+    if (out.length) this.deps.bus.emit('library.changed', { domain: 'gallery' })
+    return out
+  }
+
   /** Deletes rows and the files nothing else uses. */
   async delete(ids: string[]): Promise<{ removed: number; filesRemoved: number }> {
     const { removed, orphans } = this.store.remove(ids)
