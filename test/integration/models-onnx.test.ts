@@ -12,6 +12,10 @@ import { type ModelDetail, type ModelTryResult } from '../../src/shared/contract
 import { main } from '../../src/main/cli'
 import { Graph, matmul, reshape, toOnnx } from '../../src/main/ml/graph'
 import { tempDir } from '../unit/library/tmp'
+import { ROOT } from './helpers'
+
+const CLS = path.resolve(ROOT, '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
+const LM = path.resolve(ROOT, '..', 'shared', 'fixtures', 'imagegpt-tiny-lm')
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = { stdout: '', stderr: '' }
@@ -167,5 +171,29 @@ describe('ONNX image models: import, try, export', () => {
     const x = dyn.input('x', 'float32', ['N', 3, 'H', 'W'])
     dyn.output(reshape(x, ['N', -1]), 'y')
     expect(await refuse('dynamic.onnx', toOnnx(dyn))).toMatch(/has no fixed image size and no preprocessor_config\.json says one/)
+  })
+
+  it('an ImageGPT classifier exported as ONNX runs on plain pixels and reproduces the reference class probabilities', async () => {
+    const m = JSON.parse((await T('--json', 'model', 'import', CLS, '--name', 'igpt cls')).stdout) as ModelDetail
+    const out = path.join(tmp.dir, 'igpt-cls-onnx')
+    const ex = await T('--json', 'model', 'export', m.id, '--format', 'onnx', '--out', out)
+    expect(ex.code, ex.stderr).toBe(0)
+    expect((JSON.parse(ex.stdout) as { files: string[] }).files).toEqual(['labels.json', 'model.onnx', 'preprocess.json'])
+    // back in through the generic ONNX importer: an image classifier like any other
+    const imp = await T('--json', 'model', 'import', out, '--name', 'igpt cls as onnx')
+    expect(imp.code, imp.stderr).toBe(0)
+    const o = JSON.parse(imp.stdout) as ModelDetail
+    expect(o).toMatchObject({ architecture: 'onnx-classifier', classes: ['class_0', 'class_1', 'class_2'] })
+    expect(o.onnx!.inputs).toEqual([{ name: 'pixel_values', type: 'float32', shape: ['N', 3, 8, 8] }])
+    const ref = JSON.parse(readFileSync(path.join(CLS, 'reference.json'), 'utf8')) as { images: { file: string; class_probs: number[] }[] }
+    for (const [i, img] of ref.images.entries()) {
+      const t = JSON.parse((await T('--json', 'model', 'try', o.id, path.join(CLS, 'images', `img${i}.png`), '--top', '3')).stdout) as ModelTryResult
+      for (const { label, probability } of t.top) expect(Math.abs(probability - img.class_probs[Number(label.slice(6))]!), `${img.file} ${label}`).toBeLessThan(1e-4)
+    }
+    // a model without a classifier head has nothing to export as ONNX
+    const lm = JSON.parse((await T('--json', 'model', 'import', LM, '--name', 'igpt lm')).stdout) as ModelDetail
+    const no = await T('model', 'export', lm.id, '--format', 'onnx', '--out', path.join(tmp.dir, 'lm-onnx'))
+    expect(no.code).toBe(1)
+    expect(no.stderr).toMatch(/has no classifier head; ONNX export is for classifiers/)
   })
 })

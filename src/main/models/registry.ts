@@ -27,6 +27,7 @@ import { scoreImageFiles } from '../ml/pixelgpt/tasks'
 import { type CompiledSession, type HostTensor, type ProviderName, type Runtime } from '../ml/runtime/session'
 import { generateImages } from '../ml/sample/generate'
 import { asAppError } from './errors'
+import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, imageGptClassifierOnnx } from './onnx-export'
 import { ONNX_FILE, type OnnxImageSpec, onnxImageInput, parseLabels, planOnnxImport } from './onnx-image'
 
 const CAUSAL = 'ImageGPTForCausalImageModeling'
@@ -448,14 +449,40 @@ export class ModelRegistry {
   /** Writes an imported ONNX model with its labels and preprocessing to a new folder. */
   async exportOnnx(ref: string, out: string): Promise<{ path: string; files: string[] }> {
     const record = this.repo.record(ref)
-    if (!(record.config as StoredModelInfo).onnx) {
-      throw new AppError('UNSUPPORTED', `Model "${record.name}" is an ImageGPT model; export it with format hf (ONNX export of ImageGPT models is not available yet).`)
-    }
+    if (!(record.config as StoredModelInfo).onnx) return this.exportImageGptOnnx(ref, out)
     const { spec } = await this.loadOnnx(ref)
     return this.writeNewFolder(out, async (tmp) => {
       await fs.copyFile(path.join(this.folder(record), ONNX_FILE), path.join(tmp, ONNX_FILE))
       if (spec.labels.length) await fs.writeFile(path.join(tmp, 'labels.json'), JSON.stringify(spec.labels, null, 2) + '\n')
       await fs.writeFile(path.join(tmp, 'preprocess.json'), JSON.stringify({ input: spec.input, output: spec.output, ...spec.preprocess }, null, 2) + '\n')
+    })
+  }
+
+  /**
+   * An ImageGPT classifier as model.onnx (palette tokenizer + forward + score head, weights
+   * inside) with labels.json and preprocess.json, so it runs outside Tessera on plain pixels.
+   */
+  private async exportImageGptOnnx(ref: string, out: string): Promise<{ path: string; files: string[] }> {
+    const { model, record } = await this.load(ref)
+    if (!hasClassifier(model)) {
+      throw new AppError('UNSUPPORTED', `Model "${record.name}" has no classifier head; ONNX export is for classifiers. Export it with format hf.`)
+    }
+    const bytes = imageGptClassifierOnnx(model)
+    const S = model.config.side
+    const preprocess = {
+      input: { name: CLASSIFIER_INPUT, layout: 'nchw', height: S, width: S, dynamicBatch: true },
+      output: { name: CLASSIFIER_OUTPUT, dim: model.classes.length },
+      // (x / 255 - 0.5) / 0.5 = x / 127.5 - 1: the [-1, 1] space the palette lives in
+      resize: S,
+      crop: true,
+      rescale: 1 / 255,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5]
+    }
+    return this.writeNewFolder(out, async (tmp) => {
+      await fs.writeFile(path.join(tmp, ONNX_FILE), bytes)
+      await fs.writeFile(path.join(tmp, 'labels.json'), JSON.stringify(model.classes, null, 2) + '\n')
+      await fs.writeFile(path.join(tmp, 'preprocess.json'), JSON.stringify(preprocess, null, 2) + '\n')
     })
   }
 
