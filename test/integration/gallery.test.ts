@@ -85,9 +85,11 @@ describe('generate jobs and the gallery', () => {
       expect(item.width).toBe(8)
     }
     // Frames: at least one per batch (the finished one), each with the batch's images as PNGs.
-    expect(frames.length).toBeGreaterThanOrEqual(3)
+    expect(frames.length).toBeGreaterThanOrEqual(6)
     expect(frames.every((f) => f.jobId === job.id && f.rows === 8 && f.images.length === 2 && f.images[0]!.startsWith('data:image/png;base64,'))).toBe(true)
     expect(frames.at(-1)).toMatchObject({ batchStart: 4, rowsDone: 8, finished: 6 })
+    // Every batch shows its first row before it is finished.
+    for (const b of [0, 2, 4]) expect(frames.some((f) => f.batchStart === b && f.rowsDone < 8)).toBe(true)
   }, 60_000)
 
   it('the same recipe and seed give identical pixels, also for one image alone by its index', async () => {

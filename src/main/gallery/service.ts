@@ -28,7 +28,7 @@ import { type GenerateEvent, type GenerateWork } from './worker-generate'
 export const GENERATE_JOB = 'generate'
 /** The tEXt keyword that holds the recipe (the same as `tessera generate` writes). */
 export const RECIPE_KEY = 'tessera'
-/** Preview frames per second at most, per job. */
+/** Preview frames per second per job, besides the first row and the end of every batch. */
 export const PREVIEW_FPS = 15
 
 export type GenerateInput = z.output<typeof GenerateStartInput>
@@ -255,7 +255,8 @@ export class GalleryService {
     let chain: Promise<void> = Promise.resolve()
     const onEvent = (e: GenerateEvent): void => {
       if (e.kind === 'row') {
-        preview.push({ batchStart: e.batchStart, images: e.images, rowsDone: e.row + 1, finished })
+        // The first row of each batch always shows (the user sees it start); later rows at the frame rate.
+        preview.push({ batchStart: e.batchStart, images: e.images, rowsDone: e.row + 1, finished }, e.row === 0 && e.rows > 1)
         progress({ phase: 'sampling', done: e.batchStart * side + (e.row + 1) * e.images.length, total })
         return
       }

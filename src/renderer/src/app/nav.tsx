@@ -10,6 +10,8 @@ import ModelTrainingOutlinedIcon from '@mui/icons-material/ModelTrainingOutlined
 import PhotoLibraryOutlinedIcon from '@mui/icons-material/PhotoLibraryOutlined'
 import SettingsOutlinedIcon from '@mui/icons-material/SettingsOutlined'
 import { DatasetsPanel } from '../panels/DatasetsPanel'
+import { GalleryPanel } from '../panels/GalleryPanel'
+import { GeneratePanel } from '../panels/GeneratePanel'
 import { ModelsPanel } from '../panels/ModelsPanel'
 import { PendingPanel } from '../panels/PendingPanel'
 import { SettingsPanel } from '../panels/SettingsPanel'
@@ -71,26 +73,14 @@ export const panels: PanelDef[] = [
     label: 'Generate',
     icon: <AutoAwesomeOutlinedIcon />,
     group: 'work',
-    render: () => (
-      <PendingPanel
-        title="Generate"
-        subtitle="Sample new images token by token."
-        what="Here you will generate images with a model, watching them appear pixel by pixel, and keep the ones you like."
-      />
-    )
+    render: () => <GeneratePanel />
   },
   {
     id: 'gallery',
     label: 'Gallery',
     icon: <CollectionsOutlinedIcon />,
     group: 'library',
-    render: () => (
-      <PendingPanel
-        title="Gallery"
-        subtitle="Every generated image, searchable and saved."
-        what="Here you will browse, search and organise generated images into collections."
-      />
-    )
+    render: () => <GalleryPanel />
   },
   { id: 'models', label: 'Models', icon: <HubOutlinedIcon />, group: 'library', render: () => <ModelsPanel /> },
   { id: 'settings', label: 'Settings', icon: <SettingsOutlinedIcon />, group: 'system', render: () => <SettingsPanel /> }
