@@ -188,6 +188,22 @@ describe('datasets.import', () => {
     expect(readFileSync(media.path).length).toBe(items[0]!.bytes)
   })
 
+  it('an animated GIF imports as its first frame (thumbnail colour, single-frame size)', async () => {
+    const s = setup()
+    const frame = (background: string) => sharp({ create: { width: 40, height: 30, channels: 3, background } }).png().toBuffer()
+    const gif = await sharp([await frame('#ff0000'), await frame('#0000ff')], { join: { animated: true } }).gif().toBuffer()
+    expect((await sharp(gif).metadata()).pages).toBe(2)
+    put(s.src, 'anim.gif', gif)
+    await importAndWait(s, { name: 'Anim', source: s.src })
+    const [item] = (await s.call('items.list', { dataset: 'Anim' })).items
+    expect(item).toMatchObject({ format: 'gif', width: 40, height: 30 })
+    const thumb = s.ctx.library.resolveInside(s.ctx.repos.media.get(item!.sha256)!.thumb_path!)
+    const { data } = await sharp(thumb).raw().toBuffer({ resolveWithObject: true })
+    // webp is lossy: red within a small tolerance, and nothing of the blue second frame.
+    expect(data[0]!).toBeGreaterThan(230)
+    expect(data[2]!).toBeLessThan(25)
+  })
+
   it('a missing source or a taken name is refused before any dataset or job is made', async () => {
     const s = setup()
     const missing = await s.dispatch('datasets.import', { name: 'X', source: join(s.src, 'nope') })
