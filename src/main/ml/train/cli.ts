@@ -6,9 +6,9 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { type Job } from '../../../shared/contract'
 import { type AppContext } from '../../context'
 import { AppError } from '../../errors'
-import { RunsRepo } from '../../library/runs'
-import { type TrainJobParams, type TrainResult } from './job'
+import { type TrainResult } from './job'
 import { type TrainRequest } from './plan'
+import { enqueueTraining, resumeTraining } from './service'
 
 export interface TrainCliHelpers {
   open(): { ctx: AppContext }
@@ -85,21 +85,16 @@ export function registerTrainCommand(program: Command, h: TrainCliHelpers): void
     .option('--resume <run>', 'continue a run (id) from its last checkpoint')
     .action(async (o: TrainFlags) => {
       const { ctx } = h.open()
-      const runs = new RunsRepo(ctx.library.db)
       let jobId: string
       if (o.resume) {
-        const run = runs.list().find((r) => r.id === o.resume || r.jobId === o.resume)
-        if (!run || !run.jobId) throw new AppError('NOT_FOUND', `No training run "${o.resume}".`)
-        if (run.state === 'done') throw new AppError('CONFLICT', `Run ${run.id} already finished (model ${run.modelId}).`)
-        jobId = ctx.jobs.resume(run.jobId).id
-        process.stderr.write(`Resuming run ${run.id} (job ${jobId})\n`)
+        const r = resumeTraining(ctx, o.resume)
+        jobId = r.jobId
+        process.stderr.write(`Resuming run ${r.runId} (job ${r.jobId})\n`)
       } else {
         if (!o.dataset || !o.base) throw new AppError('VALIDATION', 'train needs --dataset and --base (or --resume <run>).')
-        const dataset = ctx.repos.datasets.get(o.dataset)
-        const base = ctx.repos.models.get(o.base)
         const req: TrainRequest = {
-          dataset: dataset.id,
-          base: base.id,
+          dataset: o.dataset,
+          base: o.base,
           objective: o.objective ?? 'auto',
           augment: o.augment,
           ...(o.optimizer ? { optimizer: o.optimizer } : {}),
@@ -116,12 +111,9 @@ export function registerTrainCommand(program: Command, h: TrainCliHelpers): void
           ...(o.patience !== undefined ? { patience: o.patience } : {}),
           ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {})
         }
-        const run = runs.create({ objective: req.objective ?? 'auto', baseModelId: base.id, datasetId: dataset.id, params: req as unknown as Record<string, unknown> })
-        const params: TrainJobParams = { ...req, runId: run.id }
-        const job = ctx.jobs.enqueue('train', params)
-        ctx.library.db.prepare('UPDATE training_runs SET job_id = ? WHERE id = ?').run(job.id, run.id)
-        jobId = job.id
-        process.stderr.write(`Run ${run.id} (job ${job.id})\n`)
+        const r = enqueueTraining(ctx, req)
+        jobId = r.jobId
+        process.stderr.write(`Run ${r.runId} (job ${r.jobId})\n`)
       }
       const final = await h.runJob(jobId)
       h.jobOutcome(final)

@@ -1,0 +1,142 @@
+// The train job end to end in process (context, registry, job runner): a linear probe on a
+// tiny model pretrained here beats chance clearly and is saved as a classifier whose own
+// forward gives the probe's predictions; classify / joint / class-conditional generative runs
+// finish with metrics and lineage; bad inputs fail with clear messages.
+
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type Job } from '../../../../src/shared/contract'
+import { type AppContext, createContext } from '../../../../src/main/context'
+import { MediaRepo } from '../../../../src/main/library/media'
+import { type PixelGptModel } from '../../../../src/main/ml/pixelgpt/model'
+import { type TrainResult } from '../../../../src/main/ml/train/job'
+import { TokenCache } from '../../../../src/main/ml/train/data'
+import { type TrainRequest } from '../../../../src/main/ml/train/plan'
+import { enqueueTraining } from '../../../../src/main/ml/train/service'
+import { tempDir } from '../../library/tmp'
+import { addDataset, CLASSES, palette16, pretrainTiny, synthItems, synthTokens, tokensPng } from './synth'
+
+let cleanup: (() => void) | undefined
+let ctx: AppContext | undefined
+afterEach(async () => {
+  await ctx?.close()
+  ctx = undefined
+  cleanup?.()
+})
+
+const palette = palette16()
+let base: PixelGptModel
+beforeAll(async () => {
+  base = await pretrainTiny(40, palette)
+}, 60_000)
+
+async function setup(): Promise<AppContext> {
+  const t = tempDir()
+  cleanup = t.cleanup
+  ctx = createContext({ libraryDir: t.dir, host: 'cli' })
+  await ctx.models.add(base, { name: 'tiny', source: 'imported' })
+  return ctx
+}
+
+async function run(c: AppContext, req: TrainRequest): Promise<Job> {
+  const { jobId } = enqueueTraining(c, req)
+  c.jobs.start()
+  return c.jobs.wait(jobId)
+}
+
+describe('train job', () => {
+  it('a linear probe beats chance clearly, and the saved model predicts what the probe measured', async () => {
+    const c = await setup()
+    addDataset(c.library, 'shapes', CLASSES, await synthItems(15, palette))
+    const job = await run(c, { dataset: 'shapes', base: 'tiny', objective: 'probe', layer: 1, seed: 3 })
+    expect(job.state, job.error ?? '').toBe('done')
+    const r = job.result as TrainResult
+    expect(r.plan.objective).toBe('probe')
+    expect(r.metrics.split).toBe('test')
+    const cls = r.metrics.classification!
+    const testCount = (c.library.db.prepare("SELECT count(*) AS n FROM splits WHERE split = 'test'").get() as { n: number }).n
+    expect(cls.count).toBe(testCount)
+    expect(testCount).toBeGreaterThanOrEqual(6)
+    expect(cls.accuracy).toBeGreaterThanOrEqual(0.77) // chance is 1/3
+    expect(cls.confusion.flat().reduce((a, b) => a + b, 0)).toBe(testCount)
+    expect(cls.ece).toBeGreaterThanOrEqual(0)
+
+    // The saved model: truncated to the probed layer, a score head over the dataset's classes.
+    const { model, runner } = await c.models.load(r.modelId)
+    expect(model.config.layers).toBe(1)
+    expect(model.classes).toEqual(CLASSES)
+    const tokens = [0, 1, 2].flatMap((k) => [12, 13, 14].map((i) => synthTokens(k, i)))
+    const probs = await runner.classProbabilities(tokens)
+    let right = 0
+    probs.forEach((p, i) => (right += p.indexOf(Math.max(...p)) === Math.floor(i / 3) ? 1 : 0))
+    expect(right / 9).toBeCloseTo(cls.accuracy, 5)
+    const rec = c.repos.runs.get(r.runId)
+    expect(rec.state).toBe('done')
+    expect(rec.modelId).toBe(r.modelId)
+    expect(String(rec.metrics.reason)).toMatch(/probe/)
+  }, 120_000)
+
+  it('classify and joint fine-tunes finish with per-class metrics; generative on a labelled set becomes class-conditional', async () => {
+    const c = await setup()
+    addDataset(c.library, 'shapes', CLASSES, await synthItems(5, palette))
+    for (const objective of ['classify', 'joint'] as const) {
+      const job = await run(c, { dataset: 'shapes', base: 'tiny', objective, steps: 4, batchSize: 4, evalEvery: 2 })
+      expect(job.state, job.error ?? '').toBe('done')
+      const r = job.result as TrainResult
+      expect(r.metrics.classification!.perClass.map((p) => p.name)).toEqual(CLASSES)
+      expect(r.metrics.classification!.confusion).toHaveLength(3)
+      const { model } = await c.models.load(r.modelId)
+      expect(model.classes).toEqual(CLASSES)
+      expect(model.weights.has('lm_head.weight')).toBe(true)
+    }
+    const job = await run(c, { dataset: 'shapes', base: 'tiny', objective: 'generative', steps: 3, batchSize: 4 })
+    expect(job.state, job.error ?? '').toBe('done')
+    const r = job.result as TrainResult
+    expect(r.plan.conditional).toBe(true)
+    expect(r.metrics.bitsPerToken).toBeGreaterThan(0)
+    expect(r.metrics.bitsPerTokenUnconditional).toBeGreaterThan(0)
+    const { model } = await c.models.load(r.modelId)
+    expect(model.conditionClasses).toEqual(CLASSES)
+    expect(model.config.numClasses).toBe(3)
+  }, 120_000)
+
+  it('refuses bad input with clear messages', async () => {
+    const c = await setup()
+    c.repos.datasets.create({ name: 'empty' })
+    let job = await run(c, { dataset: 'empty', base: 'tiny', objective: 'auto' })
+    expect(job.state).toBe('failed')
+    expect(job.error).toMatch(/Dataset "empty" has no items to train on/)
+
+    const one = await synthItems(4, palette)
+    addDataset(c.library, 'one', ['hstripes'], one.filter((i) => i.cls === 0))
+    job = await run(c, { dataset: 'one', base: 'tiny', objective: 'classify', steps: 2 })
+    expect(job.state).toBe('failed')
+    expect(job.error).toMatch(/needs at least two classes.*only one class/)
+
+    // Tokens cached for another palette under this palette's key (e.g. a damaged cache).
+    const items = await synthItems(2, palette, 50)
+    const dsId = addDataset(c.library, 'cached', CLASSES, items)
+    const cache = new TokenCache(c.library, palette, 8)
+    const first = c.repos.items.list(dsId)[0]!
+    mkdirSync(dirname(cache.fileOf(first.sha256)), { recursive: true })
+    const buf = Buffer.alloc(12 + 128)
+    buf.writeUInt32LE(0x4b4f5454, 0)
+    buf.writeUInt32LE(8, 4)
+    buf.writeUInt32LE(8, 8)
+    writeFileSync(cache.fileOf(first.sha256), buf)
+    job = await run(c, { dataset: 'cached', base: 'tiny', objective: 'generative', steps: 1 })
+    expect(job.state).toBe('failed')
+    expect(job.error).toMatch(/made with a 8-colour palette at 8x8, but this model has a 16-colour palette/)
+
+    // An image whose file is damaged after import.
+    // (a solid colour-15 image: no other test image has that content, so no cached tokens exist for it)
+    const bad = [...(await synthItems(1, palette, 80)), { cls: 1, split: 'train' as const, png: await tokensPng(new Int32Array(64).fill(15), palette), name: 'solid.png' }]
+    const badId = addDataset(c.library, 'broken', CLASSES, bad)
+    const victim = c.repos.items.list(badId).find((i) => i.originalName === 'solid.png')!
+    writeFileSync(c.library.resolveInside(new MediaRepo(c.library.db).get(victim.sha256)!.path), 'not a png')
+    job = await run(c, { dataset: 'broken', base: 'tiny', objective: 'generative', steps: 1 })
+    expect(job.state).toBe('failed')
+    expect(job.error).toMatch(/1 image of the dataset cannot be read.*solid\.png/)
+  }, 120_000)
+})
