@@ -178,6 +178,8 @@ export interface ModelDetail extends ModelSummary {
   lineage: Record<string, unknown>
   /** Models fine-tuned from this one (they lose their base link if it is removed). */
   children: { id: string; name: string }[]
+  /** Other rows that name this model: training runs (as base or result), predicted labels, gallery images. They stay, without the link, if it is removed. */
+  usage: { trainingRuns: number; labels: number; outputs: number }
 }
 
 /** Bits per token of one image under a model, or why it could not be scored. */
@@ -324,7 +326,7 @@ export const methods = {
     'Import a Hugging Face ImageGPT folder (config.json, preprocessor_config.json, model.safetensors), or an ONNX image classifier / feature extractor (a .onnx file or a folder with model.onnx).'
   ),
   'models.rename': method<ModelDetail>()(ModelRenameInput, 'Rename a model.'),
-  'models.remove': method<{ id: string; orphaned: { id: string; name: string }[] }>()(
+  'models.remove': method<{ id: string; orphaned: { id: string; name: string }[]; usage: ModelDetail['usage'] }>()(
     ModelRemoveInput,
     'Remove a model and its files; refused while fine-tuned models name it as their base, unless force is set.'
   ),

@@ -360,7 +360,7 @@ describe('tessera model / generate on the shared ImageGPT fixtures', () => {
     expect(existsSync(path.join(lib, 'models', base.id))).toBe(true)
     const forced = await T('--json', 'model', 'remove', 'base', '--force')
     expect(forced.code).toBe(0)
-    expect(JSON.parse(forced.stdout)).toEqual({ id: base.id, orphaned: [{ id: childId, name: 'base, fine-tuned' }] })
+    expect(JSON.parse(forced.stdout)).toEqual({ id: base.id, orphaned: [{ id: childId, name: 'base, fine-tuned' }], usage: { trainingRuns: 0, labels: 0, outputs: 0 } })
     expect(existsSync(path.join(lib, 'models', base.id))).toBe(false)
     expect((JSON.parse((await T('--json', 'model', 'show', childId)).stdout) as ModelDetail).parentId).toBeNull()
     const gone = await T('model', 'show', 'base')

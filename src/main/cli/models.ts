@@ -59,6 +59,8 @@ function detailText(m: ModelDetail): string {
   if (m.classes.length) lines.push(`  classifier labels: ${m.classes.join(', ')}`)
   if (m.conditionClasses.length) lines.push(`  conditioning classes: ${m.conditionClasses.join(', ')}`)
   if (m.children.length) lines.push(`  fine-tuned models: ${m.children.map((x) => x.name).join(', ')}`)
+  const u = m.usage
+  if (u.trainingRuns || u.labels || u.outputs) lines.push(`  used by: ${u.trainingRuns} training runs, ${u.labels} predicted labels, ${u.outputs} gallery images`)
   return lines.join('\n')
 }
 
@@ -130,7 +132,14 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     .option('--force', 'remove even if fine-tuned models name it as their base')
     .action(async (ref: string, o: { force?: boolean }) => {
       const r = await h.call('models.remove', { ref, force: o.force === true })
-      h.print(r, (v) => `Removed ${v.id}${v.orphaned.length ? `; ${v.orphaned.map((x) => x.name).join(', ')} no longer name a base model` : ''}`)
+      h.print(r, (v) => {
+        const kept = [
+          v.usage.trainingRuns && `${v.usage.trainingRuns} training runs`,
+          v.usage.labels && `${v.usage.labels} predicted labels`,
+          v.usage.outputs && `${v.usage.outputs} gallery images`
+        ].filter(Boolean)
+        return `Removed ${v.id}${v.orphaned.length ? `; ${v.orphaned.map((x) => x.name).join(', ')} no longer name a base model` : ''}${kept.length ? `; ${kept.join(', ')} stay without the link` : ''}`
+      })
     })
 
   model

@@ -106,6 +106,16 @@ export class ModelsRepo {
     return this.db.prepare('SELECT id, name FROM models WHERE parent_id = ? ORDER BY created_at, name').all(id) as { id: string; name: string }[]
   }
 
+  /** Rows that name this model and keep living without it (their link becomes null). */
+  usage(id: string): { trainingRuns: number; labels: number; outputs: number } {
+    const count = (sql: string): number => (this.db.prepare(sql).get(id, id) as { n: number }).n
+    return {
+      trainingRuns: count('SELECT count(*) AS n FROM training_runs WHERE base_model_id = ? OR model_id = ?'),
+      labels: count('SELECT count(*) AS n FROM labels WHERE model_id = ? OR model_id = ?'),
+      outputs: count('SELECT count(*) AS n FROM gallery_outputs WHERE model_id = ? OR model_id = ?')
+    }
+  }
+
   delete(id: string): void {
     this.db.prepare('DELETE FROM models WHERE id = ?').run(id)
   }

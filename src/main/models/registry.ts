@@ -252,7 +252,8 @@ export class ModelRegistry {
       palette,
       weightsSha256: info.weightsSha256,
       lineage,
-      children: this.repo.children(record.id)
+      children: this.repo.children(record.id),
+      usage: this.repo.usage(record.id)
     }
   }
 
@@ -539,9 +540,10 @@ export class ModelRegistry {
    * Removes the row and the package. Fine-tuned children keep working (their own weights are
    * complete) but lose their base link, so removal is refused while any exist unless `force`.
    */
-  async remove(ref: string, force = false): Promise<{ id: string; orphaned: { id: string; name: string }[] }> {
+  async remove(ref: string, force = false): Promise<{ id: string; orphaned: { id: string; name: string }[]; usage: ModelDetail['usage'] }> {
     const r = this.repo.record(ref)
     const children = this.repo.children(r.id)
+    const usage = this.repo.usage(r.id)
     if (children.length > 0 && !force) {
       throw new ConflictError(
         `"${r.name}" is the base of ${children.length} fine-tuned model${children.length === 1 ? '' : 's'} (${children.map((c) => c.name).join(', ')}); they keep their weights but lose the link. Remove with force to go ahead.`
@@ -558,7 +560,7 @@ export class ModelRegistry {
     for (const k of [...this.loaded.keys()]) if (k.startsWith(`${r.id}|`)) this.loaded.delete(k)
     if (moved) await fs.rm(doomed, { recursive: true, force: true })
     this.bus?.emit('library.changed', { domain: 'models', id: r.id })
-    return { id: r.id, orphaned: children }
+    return { id: r.id, orphaned: children, usage }
   }
 
   /** Writes the model as a Hugging Face ImageGPT folder. The folder must not exist (or be empty). */

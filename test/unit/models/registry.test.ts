@@ -64,7 +64,14 @@ describe('model registry', () => {
     expect(scores[0]).toMatchObject({ nllNatsPerToken: expect.any(Number) as unknown })
     expect(scores[1]).toMatchObject({ error: expect.stringMatching(/none\.png could not be read/) as unknown })
 
-    expect(await dispatch('models.remove', { ref: 'lm' })).toEqual({ ok: true, value: { id: m.id, orphaned: [] } })
+    expect(m.usage).toEqual({ trainingRuns: 0, labels: 0, outputs: 0 })
+    // a gallery image made with it stays when the model goes, without the link
+    const sha = 'a'.repeat(64)
+    ctx.library.db.prepare("INSERT INTO media (sha256, path, mime, bytes, created_at) VALUES (?, 'media/aa/x.png', 'image/png', 1, '2026-01-01')").run(sha)
+    ctx.library.db.prepare("INSERT INTO gallery_outputs (id, sha256, model_id, created_at) VALUES ('g1', ?, ?, '2026-01-01')").run(sha, m.id)
+    expect((await ctx.models.get(m.id)).usage.outputs).toBe(1)
+    expect(await dispatch('models.remove', { ref: 'lm' })).toEqual({ ok: true, value: { id: m.id, orphaned: [], usage: { trainingRuns: 0, labels: 0, outputs: 1 } } })
+    expect(ctx.library.db.prepare("SELECT model_id FROM gallery_outputs WHERE id = 'g1'").get()).toEqual({ model_id: null })
     expect(existsSync(path.join(dir, 'models', m.id))).toBe(false)
     expect(readdirSync(path.join(dir, 'models')).filter((n) => n.startsWith('.'))).toEqual([])
   })
