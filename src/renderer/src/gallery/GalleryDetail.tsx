@@ -17,7 +17,7 @@ import ContentCopyIcon from '@mui/icons-material/ContentCopy'
 import StarIcon from '@mui/icons-material/Star'
 import StarBorderIcon from '@mui/icons-material/StarBorder'
 import type { GalleryCollection, GalleryItem } from '../../../shared/contract'
-import { useApiMutation } from '../api/hooks'
+import { useApiMutation, useApiQuery } from '../api/hooks'
 import { formatDate } from '../components/common'
 import { handOver, mediaUrl, pixelated } from './recall'
 
@@ -54,7 +54,10 @@ export function RecipeTable({ item }: { item: GalleryItem }) {
   )
 }
 
-export function GalleryDetail({ item, collections, onClose }: { item: GalleryItem; collections: GalleryCollection[]; onClose: () => void }) {
+export function GalleryDetail({ item: initial, collections, onClose }: { item: GalleryItem; collections: GalleryCollection[]; onClose: () => void }) {
+  // Fetched by id so stars, ratings and collections show at once (gallery.* queries refetch on library.changed).
+  const fresh = useApiQuery('gallery.get', { id: initial.id }, { placeholderData: initial, retry: false })
+  const item = fresh.data ?? initial
   const star = useApiMutation('gallery.star')
   const rate = useApiMutation('gallery.rate')
   const names = item.collections.map((id) => collections.find((c) => c.id === id)?.name).filter(Boolean)

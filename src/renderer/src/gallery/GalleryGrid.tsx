@@ -111,7 +111,7 @@ export function GalleryGrid({
     if (newTotal !== null && newTotal !== total) setTotal(newTotal)
   }, [newTotal, total])
   const loaded = [...byIndex.values()]
-  const loadedKey = loaded.map((i) => i.id).join(',')
+  const loadedKey = loaded.map((i) => `${i.id}:${i.starred}:${i.rating}:${i.collections.join('+')}`).join(',')
   useEffect(() => onTotal(newTotal, loaded), [newTotal, loadedKey]) // eslint-disable-line react-hooks/exhaustive-deps
 
   const lastToggled = useRef<number | null>(null)

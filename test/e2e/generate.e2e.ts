@@ -1,0 +1,142 @@
+// Generate and Gallery in headless Chromium against a real browser host, with the shared tiny
+// ImageGPT (8x8, 16 colours) imported by `tessera model import` first: generate 8 images and
+// watch the live preview (at least two mid-image frames), star one, put two in a collection,
+// compare them, search by seed, recall a recipe into the Generate form.
+// Screenshots under test-results/screenshots/generate-*.png and gallery-*.png.
+
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import sharp from 'sharp'
+import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { assertBuilt, dismissNotice, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+
+const found = await findChromium()
+if (!found.chromium) console.warn(`[e2e] Skipping the generate end-to-end test: ${found.reason}.`)
+
+const FIXTURE = resolve(root, '..', 'shared', 'fixtures', 'imagegpt-tiny-lm')
+const SEED = 4242
+
+async function imagesLoaded(page: Page, selector: string): Promise<void> {
+  await expect
+    .poll(() => page.locator(`${selector} img`).evaluateAll((imgs) => imgs.every((i) => (i as unknown as { complete: boolean }).complete)), { timeout: 20_000 })
+    .toBe(true)
+}
+
+describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
+  let library: ReturnType<typeof tempLibrary>
+  let host: RunningHost
+  let browser: Browser
+
+  beforeAll(async () => {
+    assertBuilt()
+    library = tempLibrary()
+    runCli(library.dir, ['model', 'import', FIXTURE, '--name', 'tiny-lm'])
+    host = await startHost(library.dir)
+    const chromium = found.chromium!
+    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await host?.close()
+    library?.remove()
+  })
+
+  it('generates 8 images with a live preview, stars, collects, searches by seed and recalls a recipe', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    const problems = watchConsole(page)
+    await page.goto(host.url)
+    await openPanel(page, 'generate', 'Generate')
+
+    // The form: 8 images in batches of 4, a fixed seed.
+    await page.getByTestId('gen-submit').waitFor()
+    await page.getByTestId('gen-count').fill('8')
+    await page.getByTestId('gen-batch').fill('4')
+    await page.getByRole('switch', { name: 'Random seed' }).uncheck()
+    await page.getByTestId('gen-seed').fill(String(SEED))
+    await page.getByTestId('gen-submit').click()
+    await expect.poll(() => page.getByTestId('gen-status').textContent(), { timeout: 60_000 }).toMatch(/^Done/)
+    await expect.poll(() => page.locator('[data-testid=preview-slot][data-state=done]').count()).toBe(8)
+    // Live preview: frames of unfinished images arrived (the first row of each batch at least).
+    const intermediate = Number(await page.getByTestId('preview-frames').getAttribute('data-intermediate'))
+    expect(intermediate).toBeGreaterThanOrEqual(2)
+    expect(await page.getByTestId('gen-job-seed').textContent()).toBe(`seed ${SEED}`)
+    await dismissNotice(page)
+    await imagesLoaded(page, '[data-testid=preview-grid]')
+    await page.screenshot({ path: screenshotPath('generate-done') })
+
+    // The gallery has all 8, crisp.
+    await openPanel(page, 'gallery', 'Gallery')
+    await expect.poll(() => page.getByTestId('gallery-count').textContent(), { timeout: 20_000 }).toBe('8 images')
+    await page.locator('[data-testid=gallery-item] img').first().waitFor()
+    await imagesLoaded(page, '[data-testid=gallery-grid]')
+    expect(await page.locator('[data-testid=gallery-item] img').first().evaluate((img) => (globalThis as unknown as { getComputedStyle: (e: unknown) => { imageRendering: string } }).getComputedStyle(img).imageRendering)).toBe('pixelated')
+    await page.screenshot({ path: screenshotPath('gallery-grid') })
+
+    // Star one from its details panel.
+    const third = page.getByTestId('gallery-item').filter({ hasText: '#3' })
+    await third.locator('button').first().click()
+    await page.getByTestId('gallery-detail').waitFor()
+    await page.getByTestId('detail-star').click()
+    await page.mouse.move(640, 790) // no tooltip in the picture
+    await page.getByTestId('gallery-detail').getByRole('button', { name: 'Unstar' }).waitFor()
+    await expect.poll(() => page.getByTestId('gallery-starred').count()).toBe(1)
+    await page.getByTestId('gallery-detail').getByText(`Seed ${SEED} · #3`).waitFor()
+    await imagesLoaded(page, '[data-testid=gallery-detail]')
+    await page.screenshot({ path: screenshotPath('gallery-detail') })
+
+    // Two into a new collection.
+    await page.getByTestId('collection-new').click()
+    await page.getByTestId('collection-name').fill('Keepers')
+    await page.getByTestId('collection-create').click()
+    await page.getByTestId('collection-chip').filter({ hasText: 'Keepers' }).waitFor()
+    await page.getByTestId('gallery-item').filter({ hasText: '#1' }).getByTestId('gallery-select').check()
+    await page.getByTestId('gallery-item').filter({ hasText: '#2' }).getByTestId('gallery-select').check()
+    expect(await page.getByTestId('bulk-count').textContent()).toBe('2 selected')
+    await page.getByTestId('bulk-add').click()
+    await page.getByRole('option', { name: 'Keepers' }).click()
+    await page.getByTestId('collection-chip').filter({ hasText: 'Keepers · 2' }).waitFor()
+    await dismissNotice(page)
+    await page.screenshot({ path: screenshotPath('gallery-collection') })
+
+    // Compare the two side by side.
+    await page.getByTestId('bulk-compare').click()
+    await page.getByTestId('compare-dialog').getByRole('img').nth(1).waitFor()
+    await imagesLoaded(page, '[data-testid=compare-dialog]')
+    await page.screenshot({ path: screenshotPath('gallery-compare') })
+    await page.keyboard.press('Escape')
+    await page.getByTestId('compare-dialog').waitFor({ state: 'detached' })
+
+    // The collection filter, then search by seed.
+    await page.getByTestId('collection-chip').filter({ hasText: 'Keepers' }).click()
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('2 images')
+    await page.getByTestId('collection-chip').filter({ hasText: 'Keepers' }).click()
+    await page.getByTestId('gallery-search').fill(`seed:${SEED}`)
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('8 images')
+    await page.getByTestId('gallery-search').fill('seed:999')
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('0 images')
+    await page.getByTestId('gallery-search').fill(String(SEED))
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('8 images')
+
+    // Recall image #3's recipe into the Generate form.
+    await page.getByTestId('detail-recall').click()
+    await page.getByTestId('panel-generate').getByRole('heading', { level: 1, name: 'Generate' }).waitFor()
+    await expect.poll(() => page.getByTestId('gen-seed').inputValue()).toBe(String(SEED))
+    expect(await page.getByTestId('gen-count').inputValue()).toBe('1')
+    expect(await page.getByTestId('gen-first-index').textContent()).toMatch(/#3/)
+    expect(await page.getByRole('switch', { name: 'Random seed' }).isChecked()).toBe(false)
+    await page.screenshot({ path: screenshotPath('generate-recalled') })
+    // Generating it again makes the same pixels.
+    await page.getByTestId('gen-submit').click()
+    await expect.poll(() => page.getByTestId('gen-status').textContent(), { timeout: 60_000 }).toMatch(/^Done/)
+    const out = JSON.parse(runCli(library.dir, ['--json', 'gallery', 'list', '--seed', String(SEED), '--limit', '20'])) as { items: { index: number; sha256: string }[] }
+    const threes = out.items.filter((i) => i.index === 3)
+    expect(threes).toHaveLength(2)
+    const [a, b] = await Promise.all(threes.map((t) => sharp(join(library.dir, 'outputs', t.sha256.slice(0, 2), `${t.sha256}.png`)).raw().toBuffer()))
+    expect(a!.equals(b!)).toBe(true)
+
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
