@@ -44,9 +44,11 @@ import {
   type GeneratePreview,
   type GenerationRecipe
 } from './gallery-contract'
+import { TrainStartInput, type TrainRunInfo } from './train-contract'
 
 export * from './datasets-contract'
 export * from './gallery-contract'
+export * from './train-contract'
 
 // ---------------------------------------------------------------------------
 // Shared schema pieces
@@ -339,6 +341,11 @@ export const methods = {
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
 
   'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.'),
+
+  'train.start': method<{ runId: string; jobId: string }>()(TrainStartInput, 'Start a fine-tuning run (a train job): dataset + base model, everything else optional (auto).'),
+  'train.runs': method<TrainRunInfo[]>()(Empty, 'Training runs, newest first, with history and test metrics.'),
+  'train.run': method<TrainRunInfo>()(IdInput, 'One training run (by run or job id).'),
+  'train.resume': method<{ runId: string; jobId: string }>()(IdInput, 'Resume a paused or interrupted run from its last checkpoint.'),
 
   'generate.start': method<Job>()(GenerateStartInput, 'Queue a generation job (runs in the ML worker); images are saved to the gallery with their recipe.'),
   'gallery.list': method<GalleryPage>()(GalleryListInput, 'A filtered, searched, sorted page of generated images.'),

@@ -6,6 +6,7 @@ import { type MethodName, type MethodParsedInput, type MethodResult } from '../.
 import { type AppContext } from '../context'
 import { datasetServices } from '../datasets/services'
 import { galleryServices } from '../gallery/handlers'
+import { trainServices } from '../ml/train/handlers'
 import { APP_VERSION } from './version'
 
 export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
@@ -67,6 +68,7 @@ export function createServices(ctx: AppContext): Handlers {
     'library.verify': () => jobs.enqueue('library.verify', {}),
 
     ...datasetServices(ctx),
-    ...galleryServices(ctx)
+    ...galleryServices(ctx),
+    ...trainServices(ctx)
   }
 }

@@ -476,6 +476,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const saveCheckpoint = async (): Promise<void> => {
       const r = await trainer.read()
       writeTensors(ckptFile, { ...r.params, ...r.state })
+      runs.updateMetrics(p.runId, { history: cp.history, val: cp.val })
       ctx.saveCheckpoint({ ...cp }, { phase: 'training', done: cp.step, total: plan.steps })
     }
 
@@ -529,6 +530,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       }
     }
 
+    runs.updateMetrics(p.runId, { history: cp.history, val: cp.val })
     // The best validation checkpoint when there was validation, else the final weights.
     ctx.progress({ phase: 'testing', done: cp.step, total: plan.steps })
     const final = cp.best ? readTensors(bestFile) : (await trainer.read()).params

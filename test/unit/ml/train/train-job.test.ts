@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Job } from '../../../../src/shared/contract'
+import { type Job, type TrainRunInfo } from '../../../../src/shared/contract'
+import { createDispatcher } from '../../../../src/main/host/dispatch'
+import { createServices } from '../../../../src/main/services'
 import { type AppContext, createContext } from '../../../../src/main/context'
 import { MediaRepo } from '../../../../src/main/library/media'
 import { type PixelGptModel } from '../../../../src/main/ml/pixelgpt/model'
@@ -99,6 +101,21 @@ describe('train job', () => {
     const { model } = await c.models.load(r.modelId)
     expect(model.conditionClasses).toEqual(CLASSES)
     expect(model.config.numClasses).toBe(3)
+
+    // Through the contract: three runs, newest first, each with its history and test metrics.
+    const dispatch = createDispatcher(createServices(c))
+    const listed = await dispatch('train.runs', {})
+    expect(listed.ok).toBe(true)
+    const runs = (listed as { ok: true; value: TrainRunInfo[] }).value
+    expect(runs.map((x) => x.objective).sort()).toEqual(['classify', 'generative', 'joint'])
+    for (const x of runs) {
+      expect(x.state).toBe('done')
+      expect(x.history.length).toBeGreaterThan(0)
+      expect(x.test).not.toBeNull()
+      expect(x.reason).toMatch(/^Training /)
+    }
+    const bad = await dispatch('train.start', { dataset: 'shapes', base: 'tiny', objective: 'nonsense' } as never)
+    expect(bad.ok).toBe(false)
   }, 120_000)
 
   it('refuses bad input with clear messages', async () => {
