@@ -133,6 +133,8 @@ describe('generate jobs and the gallery', () => {
   it('filters and searches', async () => {
     expect((await call('gallery.list', { seed: 1234 })).total).toBe(13)
     expect((await call('gallery.list', { q: 'seed:99' })).total).toBe(1)
+    expect((await call('gallery.list', { q: 'seed:9' })).total).toBe(0)
+    expect((await call('gallery.list', { q: '123' })).total).toBe(13)
     expect((await call('gallery.list', { q: 'tiny topk:8' })).total).toBe(14)
     expect((await call('gallery.list', { params: { batchSize: 2 } })).total).toBe(6)
     expect((await call('gallery.list', { params: { index: 3 } })).total).toBe(3)

@@ -165,7 +165,9 @@ export class GalleryStore {
       else add(`json_extract(g.params, '$.${key}') = ?`, typeof value === 'boolean' ? (value ? 1 : 0) : value)
     }
     for (const word of (q.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
-      add(`instr(g.search_text, ?) > 0`, word)
+      // key:value words (seed:42, topk:8) match whole words, so seed:4 does not find seed:42; other words match anywhere.
+      if (word.includes(':')) add(`instr(' ' || g.search_text || ' ', ?) > 0`, ` ${word} `)
+      else add(`instr(g.search_text, ?) > 0`, word)
     }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const total = (this.db.prepare(`SELECT count(*) AS n FROM gallery_outputs g ${w}`).get(...args) as { n: number }).n
