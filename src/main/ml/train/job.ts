@@ -7,11 +7,10 @@
 // SIGKILL all continue from the last checkpoint and end with the same weights as an
 // uninterrupted run.
 //
-// Where ORT runs: the step runs on a Trainer of the runtime this process uses for models. The
-// CLI is its own process, so nothing blocks there. In the Electron main process the same job
-// runs, so a long step would block the event loop between awaits; `TrainDeps.trainer` lets the
-// host pass a factory that creates the trainer in the ML worker (WorkerTrainer has the same
-// step/read/restore/dispose surface) — see docs/training.md.
+// Where ORT runs (compute.ts): in the CLI, in this thread (its own process, nothing to block);
+// in the Electron main process, in an ML worker thread of the run's own, so neither training
+// steps nor evaluation forwards block the main event loop. Same graphs, same Trainer, same
+// numbers either way (tested).
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,7 +24,8 @@ import { type StepGraph, stepSpec } from '../graph/optim'
 import { parseSafetensors, serializeSafetensors, type TensorMap } from '../interop/safetensors'
 import { buildForward, type ForwardOptions } from '../pixelgpt/graphs'
 import { classToken, type PixelGptModel, seqLen, sosToken } from '../pixelgpt/model'
-import { type HostTensor, hostTensor, type Runtime, Trainer } from '../runtime'
+import { type HostTensor, hostTensor } from '../runtime'
+import { type Compute, defaultComputeKind, threadCompute, workerCompute } from './compute'
 import { Prng } from '../sample/prng'
 import { BatchPlan, augmentTokens, type DatasetView, loadDatasetView, TokenCache, type TrainItem } from './data'
 import { classificationMetrics, type ClassificationMetrics, softmax } from './metrics'
@@ -37,20 +37,12 @@ export interface TrainJobParams extends TrainRequest {
   runId: string
 }
 
-/** What a step runner must do; Trainer (in process) and WorkerTrainer (ML worker) both fit. */
-export interface StepRunner {
-  step(batch: Record<string, HostTensor>, lr: number): Promise<{ metrics: Record<string, number>; step: number }>
-  read(): Promise<{ params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }>
-  restore(values: Record<string, HostTensor>, steps: number): Promise<void>
-  dispose(): Promise<void>
-}
-
 export interface TrainDeps {
   library: Library
   bus: EventBus
   models: () => ModelRegistry
-  /** Creates the step runner; default: a Trainer on the model runtime, in this thread. */
-  trainer?: (runtime: Runtime, step: StepGraph, init: Record<string, HostTensor>) => Promise<StepRunner>
+  /** Where ORT runs: this thread, or an ML worker of the run's own (default: defaultComputeKind()). */
+  compute?: 'thread' | 'worker'
 }
 
 export interface HistoryPoint {
@@ -95,16 +87,6 @@ export interface TrainResult {
   durationS: number
 }
 
-async function defaultTrainer(runtime: Runtime, step: StepGraph, init: Record<string, HostTensor>): Promise<StepRunner> {
-  const t = await Trainer.create(runtime, step, init)
-  return {
-    step: (batch, lr) => t.step(batch, lr),
-    read: async () => ({ params: t.params(), state: t.state(), steps: t.steps }),
-    restore: async (values, steps) => t.restore(values, steps),
-    dispose: async () => t.release()
-  }
-}
-
 const toHost = (w: TensorMap): Record<string, HostTensor> => Object.fromEntries([...w].map(([k, t]) => [k, hostTensor('float32', t.shape, t.data)]))
 
 function writeTensors(file: string, values: Record<string, HostTensor>): void {
@@ -129,7 +111,7 @@ function normal(n: number, rng: Prng, std = 0.02): Float32Array {
 
 /** Runs a forward graph over rows of items in batches; `feed` fills each batch's inputs. */
 async function forwardBatches(
-  runtime: Runtime,
+  compute: Compute,
   model: PixelGptModel,
   weights: Record<string, HostTensor>,
   opts: ForwardOptions,
@@ -139,7 +121,7 @@ async function forwardBatches(
   batch = 32
 ): Promise<void> {
   const built = buildForward(model.config, opts)
-  const session = await runtime.compile(built.graph)
+  const run = await compute.graph(built.graph)
   const w: Record<string, HostTensor> = {}
   for (const p of built.params) {
     const t = weights[p]
@@ -148,7 +130,7 @@ async function forwardBatches(
   }
   for (let s = 0; s < count; s += batch) {
     const B = Math.min(batch, count - s)
-    onBatch(s, B, await session.runHost({ ...w, ...feed(s, B) }))
+    onBatch(s, B, await run({ ...w, ...feed(s, B) }))
   }
 }
 
@@ -210,8 +192,9 @@ export async function runTraining(deps: TrainDeps, ctx: JobContext<TrainJobParam
   const runDir = join(deps.library.paths.root, 'runs', p.runId)
   mkdirSync(runDir, { recursive: true })
   const started = Date.now()
+  const holder: { compute?: Compute } = {}
   try {
-    const result = await train(deps, ctx, registry, runDir)
+    const result = await train(deps, ctx, registry, runDir, holder)
     runs.updateMetrics(p.runId, { test: result.metrics, durationS: result.durationS, steps: result.steps, plan: result.plan })
     runs.finish(p.runId, { state: 'done', modelId: result.modelId })
     return result
@@ -221,16 +204,20 @@ export async function runTraining(deps: TrainDeps, ctx: JobContext<TrainJobParam
       runs.finish(p.runId, { state: 'failed' })
     } else if (ctx.signal.reason === 'cancel') runs.finish(p.runId, { state: 'cancelled' })
     throw err
+  } finally {
+    await holder.compute?.close()
   }
 }
 
-async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheckpoint>, registry: ModelRegistry, runDir: string): Promise<TrainResult> {
+async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheckpoint>, registry: ModelRegistry, runDir: string, holder: { compute?: Compute }): Promise<TrainResult> {
   const p = ctx.params
   const runs = new RunsRepo(deps.library.db)
   ctx.progress({ phase: 'preparing', done: 0, total: null })
   const loaded = await registry.load(p.base)
   const base = loaded.model
   const runtime = loaded.runner.runtime
+  const compute = (holder.compute = (deps.compute ?? defaultComputeKind()) === 'worker' ? workerCompute() : threadCompute(runtime))
+  runs.updateMetrics(p.runId, { compute: compute.where })
   const c0 = base.config
   const T = seqLen(c0)
   const view: DatasetView = loadDatasetView(deps.library.db, p.dataset, p.seed ?? 0)
@@ -306,7 +293,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const extract = async (items: TrainItem[], phase: string): Promise<Float32Array> => {
       const out = new Float32Array(items.length * c.width)
       await forwardBatches(
-        runtime,
+        compute,
         model,
         toHost(weights),
         { featureLayers: [plan.layer] },
@@ -349,7 +336,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   const init: Record<string, HostTensor> = {}
   if (plan.objective === 'probe') init['score.weight'] = hostTensor('float32', [N, c.width], new Float32Array(N * c.width))
   else for (const s of stepSpec(step).params) init[s.name] = hostTensor('float32', weights.get(s.name)!.shape, weights.get(s.name)!.data)
-  const trainer = await (deps.trainer ?? defaultTrainer)(runtime, step, init)
+  const trainer = await compute.trainer(step, init)
 
   const ckptFile = join(runDir, 'checkpoint.safetensors')
   const bestFile = join(runDir, 'best.safetensors')
@@ -454,7 +441,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       }
       if (classify) {
         const probs: number[][] = []
-        await forwardBatches(runtime, m, w, { classLabels: N }, items.length, (s, B) => tokensOf(s, B), (_s, B, o) => {
+        await forwardBatches(compute, m, w, { classLabels: N }, items.length, (s, B) => tokensOf(s, B), (_s, B, o) => {
           const d = o.class_logits!.data as Float32Array
           for (let b = 0; b < B; b++) probs.push(softmax(d.subarray(b * N, (b + 1) * N)))
         })
@@ -463,7 +450,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       }
       const nll = async (start: (item: TrainItem) => number): Promise<number> => {
         let sum = 0
-        await forwardBatches(runtime, m, w, { loss: true }, items.length, (s, B) => tokensOf(s, B, start), (_s, _B, o) => {
+        await forwardBatches(compute, m, w, { loss: true }, items.length, (s, B) => tokensOf(s, B, start), (_s, _B, o) => {
           for (const v of o.nll!.data as Float32Array) sum += v
         })
         return sum / Math.max(1, items.length)

@@ -118,6 +118,29 @@ describe('train job', () => {
     expect(bad.ok).toBe(false)
   }, 120_000)
 
+  it('runs in an ML worker thread (as in the Electron main process) with the same result as in this thread', async () => {
+    const c = await setup()
+    addDataset(c.library, 'shapes', CLASSES, await synthItems(5, palette))
+    const req: TrainRequest = { dataset: 'shapes', base: 'tiny', objective: 'joint', steps: 3, batchSize: 4, evalEvery: 2, seed: 2 }
+    const results: TrainResult[] = []
+    for (const where of ['worker', 'thread']) {
+      process.env.TESSERA_TRAIN_COMPUTE = where
+      try {
+        const job = await run(c, { ...req, name: `joint-${where}` })
+        expect(job.state, job.error ?? '').toBe('done')
+        results.push(job.result as TrainResult)
+      } finally {
+        delete process.env.TESSERA_TRAIN_COMPUTE
+      }
+    }
+    const [a, b] = await Promise.all(results.map(async (r) => (await c.models.load(r.modelId)).model.weights))
+    let worst = 0
+    for (const [k, t] of a!) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b!.get(k)!.data[i]!))))
+    expect(results.map((r) => c.repos.runs.get(r.runId).metrics.compute)).toEqual(['worker', 'thread'])
+    expect(worst).toBeLessThan(1e-5)
+    expect(results[0]!.metrics.classification!.accuracy).toBeCloseTo(results[1]!.metrics.classification!.accuracy, 9)
+  }, 120_000)
+
   it('refuses bad input with clear messages', async () => {
     const c = await setup()
     c.repos.datasets.create({ name: 'empty' })

@@ -1,0 +1,80 @@
+// Where a training run's ORT work happens: in this thread (the CLI, tests) or in an ML worker
+// thread (the Electron main process and any long-lived host, so neither training steps nor
+// evaluation forwards block its event loop). Both run the same graphs with the same Trainer.
+
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { type Graph } from '../graph'
+import { type StepGraph } from '../graph/optim'
+import { toOnnx } from '../graph/serialize'
+import { type HostTensor, type Runtime, Trainer } from '../runtime'
+import { MlWorkerClient } from '../runtime/worker-client'
+
+/** What a step runner must do; Trainer (in process) and WorkerTrainer (ML worker) both fit. */
+export interface StepRunner {
+  step(batch: Record<string, HostTensor>, lr: number): Promise<{ metrics: Record<string, number>; step: number }>
+  read(): Promise<{ params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }>
+  restore(values: Record<string, HostTensor>, steps: number): Promise<void>
+  dispose(): Promise<void>
+}
+
+export type RunGraph = (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>
+
+export interface Compute {
+  where: 'thread' | 'worker'
+  trainer(step: StepGraph, init: Record<string, HostTensor>): Promise<StepRunner>
+  /** Compiles (once per graph) and returns a function that runs it. */
+  graph(g: Graph): Promise<RunGraph>
+  close(): Promise<void>
+}
+
+export function threadCompute(runtime: Runtime): Compute {
+  return {
+    where: 'thread',
+    async trainer(step, init) {
+      const t = await Trainer.create(runtime, step, init)
+      return {
+        step: (batch, lr) => t.step(batch, lr),
+        read: async () => ({ params: t.params(), state: t.state(), steps: t.steps }),
+        restore: async (values, steps) => t.restore(values, steps),
+        dispose: async () => t.release()
+      }
+    },
+    async graph(g) {
+      const s = await runtime.compile(g)
+      return (feeds) => s.runHost(feeds)
+    },
+    close: async () => undefined
+  }
+}
+
+/** The built ML worker (mlWorker.js beside the bundle), $TESSERA_ML_WORKER, or the TypeScript source. */
+function spawnWorker(): MlWorkerClient {
+  const env = process.env.TESSERA_ML_WORKER
+  if (env) return env.endsWith('.ts') ? MlWorkerClient.fromSource(path.resolve(env)) : new MlWorkerClient(env)
+  for (const p of [path.join(__dirname, 'mlWorker.js'), path.join(__dirname, '..', 'mlWorker.js')]) if (existsSync(p)) return new MlWorkerClient(p)
+  const src = path.join(__dirname, '..', 'worker.ts')
+  if (existsSync(src)) return MlWorkerClient.fromSource(src)
+  throw new Error('The ML worker (mlWorker.js) is missing: build the studio with `npm run build`.')
+}
+
+/** A worker of its own for one run; closed when the run ends. */
+export function workerCompute(): Compute {
+  const client = spawnWorker()
+  return {
+    where: 'worker',
+    trainer: (step, init) => client.createTrainer(step, init),
+    async graph(g) {
+      const { hash } = await client.load(toOnnx(g))
+      return (feeds) => client.run(hash, feeds)
+    },
+    close: () => client.close()
+  }
+}
+
+/** Worker in Electron (or when TESSERA_TRAIN_COMPUTE=worker), this thread otherwise. */
+export function defaultComputeKind(): 'thread' | 'worker' {
+  const env = process.env.TESSERA_TRAIN_COMPUTE
+  if (env === 'worker' || env === 'thread') return env
+  return process.versions.electron ? 'worker' : 'thread'
+}
