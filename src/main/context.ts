@@ -55,7 +55,10 @@ export function createContext(options: CreateContextOptions): AppContext {
   jobs.register('train', trainJobKind({ library, bus, models: () => models }))
   const modelsRepo = new ModelsRepo(library.db)
   const settings = new SettingsRepo(library.db)
-  const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider })
+  const datasets = new DatasetsRepo(library.db)
+  const items = new ItemsRepo(library.db)
+  const media = new MediaRepo(library.db)
+  const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider, data: { datasets, items, media } })
   const gallery = new GalleryService({ library, bus, jobs, models, modelsRepo })
   jobs.register(GENERATE_JOB, gallery.jobKind())
   jobs.recover()
@@ -66,11 +69,11 @@ export function createContext(options: CreateContextOptions): AppContext {
     bus,
     jobs,
     repos: {
-      datasets: new DatasetsRepo(library.db),
+      datasets,
       settings,
       models: modelsRepo,
-      media: new MediaRepo(library.db),
-      items: new ItemsRepo(library.db),
+      media,
+      items,
       gallery: new GalleryRepo(library.db),
       runs: new RunsRepo(library.db)
     },

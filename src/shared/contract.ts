@@ -275,6 +275,9 @@ export const ModelRemoveInput = z
   .strict()
 export const ModelExportInput = z.object({ ref: Ref, out: FilePath, format: z.enum(['hf', 'onnx']).default('hf') }).strict()
 export const ModelScoreInput = z.object({ ref: Ref, paths: z.array(FilePath).min(1).max(10_000) }).strict()
+export const ModelProbeInput = z
+  .object({ backbone: Ref, dataset: Ref, name: Name.optional(), steps: z.number().int().min(1).max(100_000).optional() })
+  .strict()
 export const ModelTryInput = z.object({ ref: Ref, path: FilePath, topK: z.number().int().min(1).max(100).optional() }).strict()
 
 // ---------------------------------------------------------------------------
@@ -337,6 +340,10 @@ export const methods = {
     'Write a model to a new folder: Hugging Face layout for ImageGPT models, model.onnx + labels.json + preprocess.json for ONNX models; never overwrites.'
   ),
   'models.score': method<ModelScore[]>()(ModelScoreInput, 'Bits per token of each image under a generative model; a bad image gets an error entry.'),
+  'models.probe': method<{
+    model: ModelDetail
+    metrics: { trainLoss: number; trainAccuracy: number | null; testAccuracy: number | null; trainImages: number; testImages: number; skippedImages: number }
+  }>()(ModelProbeInput, "Fit a linear probe on an imported ONNX feature extractor over a dataset's labelled images (test split held out): a new classifier based on it."),
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
 

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { type ModelDetail, type ModelTryResult } from '../../src/shared/contract'
 import { main } from '../../src/main/cli'
-import { Graph, matmul, reshape, toOnnx } from '../../src/main/ml/graph'
+import { createContext } from '../../src/main/context'
+import { storeBytes } from '../../src/main/library/media'
+import { Graph, matmul, reduceMean, reshape, toOnnx } from '../../src/main/ml/graph'
+import { Prng } from '../../src/main/ml/sample/prng'
 import { tempDir } from '../unit/library/tmp'
 import { ROOT } from './helpers'
 
@@ -195,5 +198,69 @@ describe('ONNX image models: import, try, export', () => {
     const no = await T('model', 'export', lm.id, '--format', 'onnx', '--out', path.join(tmp.dir, 'lm-onnx'))
     expect(no.code).toBe(1)
     expect(no.stderr).toMatch(/has no classifier head; ONNX export is for classifiers/)
+  })
+
+  it('a linear probe on an imported ONNX feature extractor: a classifier in one graph, based on the backbone, test split held out', async () => {
+    // backbone: the mean of each channel, NCHW [N, 3, 4, 4] -> [N, 3]
+    const g = new Graph('channel-means')
+    const x = g.input('pixel_values', 'float32', ['N', 3, 4, 4])
+    g.output(reduceMean(reshape(x, ['N', 3, 16]), [2]), 'embedding')
+    const file = path.join(tmp.dir, 'channel-means.onnx')
+    writeFileSync(file, toOnnx(g))
+    const backbone = JSON.parse((await T('--json', 'model', 'import', file)).stdout) as ModelDetail
+    expect(backbone.architecture).toBe('onnx-feature-extractor')
+
+    // a dataset of noisy red / green / blue images, two of each held out as test
+    const rng = new Prng(5)
+    const noisy = async (c: number): Promise<Buffer> => {
+      const px = Buffer.alloc(8 * 8 * 3)
+      for (let i = 0; i < 64; i++) for (let ch = 0; ch < 3; ch++) px[i * 3 + ch] = Math.round((ch === c ? 190 : 60) + (rng.next() - 0.5) * 80)
+      return sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer()
+    }
+    const probes: Record<string, string> = {}
+    const ctx = createContext({ libraryDir: lib, host: 'cli' })
+    try {
+      const ds = ctx.repos.datasets.create({ name: 'colours', classes: ['red', 'green', 'blue'] })
+      for (const [c, cls] of ds.classes.entries()) {
+        for (let i = 0; i < 10; i++) {
+          const png = await noisy(c)
+          const media = storeBytes(ctx.library, png, { ext: 'png', mime: 'image/png', width: 8, height: 8 })
+          const { item } = ctx.repos.items.add(ds.id, media.sha256, { originalName: `${cls.name}-${i}.png` })
+          ctx.repos.items.setLabels([item.id], cls.id, 'human')
+          if (i >= 8) ctx.repos.items.setSplit([item.id], 'test')
+          if (i === 9) writeFileSync((probes[cls.name] = path.join(tmp.dir, `probe-${cls.name}.png`)), png)
+        }
+      }
+      // one class only: refused
+      const lonely = ctx.repos.datasets.create({ name: 'lonely', classes: ['a', 'b'] })
+      const media = storeBytes(ctx.library, await noisy(0), { ext: 'png', mime: 'image/png' })
+      ctx.repos.items.setLabels([ctx.repos.items.add(lonely.id, media.sha256).item.id], lonely.classes[0]!.id, 'human')
+    } finally {
+      await ctx.close()
+    }
+
+    const r = await T('--json', 'model', 'probe', backbone.id, '--dataset', 'colours', '--name', 'colour probe')
+    expect(r.code, r.stderr).toBe(0)
+    const { model, metrics } = JSON.parse(r.stdout) as { model: ModelDetail; metrics: Record<string, number> }
+    expect(model).toMatchObject({ name: 'colour probe', source: 'trained', parentId: backbone.id, architecture: 'onnx-classifier', classes: ['red', 'green', 'blue'] })
+    expect(metrics).toMatchObject({ trainImages: 24, testImages: 6, skippedImages: 0, trainAccuracy: 1, testAccuracy: 1 })
+    const shown = JSON.parse((await T('--json', 'model', 'show', backbone.id)).stdout) as ModelDetail
+    expect(shown.children).toEqual([{ id: model.id, name: 'colour probe' }])
+    expect((JSON.parse((await T('--json', 'model', 'show', model.id)).stdout) as ModelDetail).lineage).toMatchObject({
+      baseModel: { id: backbone.id },
+      datasetSnapshot: { name: 'colours', classes: ['red', 'green', 'blue'] },
+      training: { objective: 'probe' }
+    })
+    // the merged graph classifies the held-out images on its own
+    for (const name of ['red', 'green', 'blue']) {
+      const t = JSON.parse((await T('--json', 'model', 'try', model.id, probes[name]!)).stdout) as ModelTryResult
+      expect(t.top[0]!.label).toBe(name)
+    }
+    const lonely = await T('model', 'probe', backbone.id, '--dataset', 'lonely')
+    expect(lonely.code).toBe(1)
+    expect(lonely.stderr).toMatch(/needs labelled images \(outside the test split\) of at least two classes for a probe; it has 1 in 1 class/)
+    const igpt = await T('model', 'probe', 'igpt cls', '--dataset', 'colours')
+    expect(igpt.code).toBe(1)
+    expect(igpt.stderr).toMatch(/is not an imported ONNX model/)
   })
 })

@@ -157,6 +157,20 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     })
 
   model
+    .command('probe <backbone>')
+    .description("fit a linear probe on an imported ONNX feature extractor over a dataset's labelled images (test split held out)")
+    .requiredOption('--dataset <ref>', 'dataset id or name')
+    .option('--name <name>', 'name of the new classifier')
+    .addOption(new Option('--steps <n>', 'gradient steps (default 300)').argParser(integer('--steps', 1, 100_000)))
+    .action(async (backbone: string, o: { dataset: string; name?: string; steps?: number }) => {
+      const r = await h.call('models.probe', { backbone, dataset: o.dataset, ...(o.name ? { name: o.name } : {}), ...(o.steps ? { steps: o.steps } : {}) })
+      const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`)
+      h.print(r, (v) =>
+        `${detailText(v.model)}\n  probe: ${v.metrics.trainImages} training images (accuracy ${pct(v.metrics.trainAccuracy)}), ${v.metrics.testImages} test images (accuracy ${pct(v.metrics.testAccuracy)})${v.metrics.skippedImages ? `, ${v.metrics.skippedImages} unreadable images skipped` : ''}`
+      )
+    })
+
+  model
     .command('try <ref> <image>')
     .description("one image through a model: top classes, bits per token, and a completion of its lower half")
     .addOption(new Option('--top <k>', 'classes to show').argParser(integer('--top', 1, 100)).default(5))

@@ -16,6 +16,9 @@ import { type ModelDetail, type ModelScore, type ModelSummary, type ModelTryResu
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type Library } from '../library/library'
+import { type DatasetsRepo } from '../library/datasets'
+import { type ItemsRepo } from '../library/items'
+import { type MediaRepo } from '../library/media'
 import { type ModelRecord, type ModelsRepo } from '../library/models'
 import { exportHfImageGpt, importHfImageGpt } from '../ml/interop/hf-imagegpt'
 import { numel } from '../ml/interop/safetensors'
@@ -28,6 +31,7 @@ import { type CompiledSession, type HostTensor, type ProviderName, type Runtime 
 import { generateImages } from '../ml/sample/generate'
 import { asAppError } from './errors'
 import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, imageGptClassifierOnnx } from './onnx-export'
+import { PROBE_OUTPUT, attachProbeHead, fitProbe, probePredict } from './probe'
 import { ONNX_FILE, type OnnxImageSpec, onnxImageInput, parseLabels, planOnnxImport } from './onnx-image'
 
 const CAUSAL = 'ImageGPTForCausalImageModeling'
@@ -133,8 +137,15 @@ export function providersFor(setting: ProviderSetting, platform: NodeJS.Platform
   return [...gpu, 'cpu']
 }
 
+export interface ProbeResult {
+  model: ModelDetail
+  metrics: { trainLoss: number; trainAccuracy: number | null; testAccuracy: number | null; trainImages: number; testImages: number; skippedImages: number }
+}
+
 export interface ModelRegistryOptions {
   bus?: EventBus
+  /** Dataset access, for probes. */
+  data?: { datasets: DatasetsRepo; items: ItemsRepo; media: MediaRepo }
   /** The executionProvider setting, read whenever a model is loaded (default: CPU). */
   providerSetting?: () => ProviderSetting
 }
@@ -146,6 +157,7 @@ export class ModelRegistry {
   /** One runtime (session cache, provider report) per provider list. */
   private readonly runtimes = new Map<string, Runtime>()
   private readonly bus: EventBus | undefined
+  private readonly data: ModelRegistryOptions['data']
   private readonly providerSetting: () => ProviderSetting
 
   constructor(
@@ -154,6 +166,7 @@ export class ModelRegistry {
     options: ModelRegistryOptions = {}
   ) {
     this.bus = options.bus
+    this.data = options.data
     this.providerSetting = options.providerSetting ?? (() => 'cpu')
     this.sweepTemporaries()
   }
@@ -399,14 +412,24 @@ export class ModelRegistry {
       if (err instanceof AppError) throw err
       throw new AppError('UNSUPPORTED', `${label} could not be run by onnxruntime: ${(err as Error).message.split('\n')[0]}`)
     }
+    const name = opts.name ?? this.repo.freeName(path.basename(file, path.extname(file)) === 'model' ? path.basename(folder) : path.basename(file, path.extname(file)))
+    const meta = { importedFrom: { format: 'onnx', path: file, at: new Date().toISOString() }, baseModel: null, datasetSnapshot: null, training: null, metrics: null }
+    return this.storeOnnx(bytes, spec, { name, source: 'imported', meta })
+  }
+
+  /** Writes an ONNX package (model.onnx + model.json) atomically and registers it. */
+  private async storeOnnx(
+    bytes: Uint8Array,
+    spec: OnnxImageSpec,
+    opts: { name: string; source: ModelSummary['source']; parentId?: string; meta: Record<string, unknown> }
+  ): Promise<ModelDetail> {
+    const { name } = opts
+    if (this.repo.nameTaken(name)) throw new ConflictError(`A model named "${name}" already exists; choose another name.`, 'name')
     const id = randomUUID()
     const rel = `models/${id}`
     const dir = this.library.resolveInside(rel)
     const tmp = path.join(path.dirname(dir), `.${id}.${randomBytes(4).toString('hex')}.tmp`)
-    const name = opts.name ?? this.repo.freeName(path.basename(file, path.extname(file)) === 'model' ? path.basename(folder) : path.basename(file, path.extname(file)))
-    if (this.repo.nameTaken(name)) throw new ConflictError(`A model named "${name}" already exists; choose another name.`, 'name')
-    const meta = { importedFrom: { format: 'onnx', path: file, at: new Date().toISOString() }, baseModel: null, datasetSnapshot: null, training: null, metrics: null }
-    const json: OnnxImageSpec = { ...spec, meta }
+    const json: OnnxImageSpec = { ...spec, meta: opts.meta }
     try {
       await fs.mkdir(tmp)
       await fs.writeFile(path.join(tmp, ONNX_FILE), bytes)
@@ -422,7 +445,8 @@ export class ModelRegistry {
         conditionClasses: [],
         weightsSha256: createHash('sha256').update(bytes).digest('hex')
       }
-      const record = this.repo.insert({ id, name, kind: spec.task === 'classifier' ? 'onnx (classify)' : 'onnx (features)', source: 'imported', path: rel, config: info })
+      const kind = spec.task === 'classifier' ? 'onnx (classify)' : 'onnx (features)'
+      const record = this.repo.insert({ id, name, kind, source: opts.source, path: rel, config: info, parentId: opts.parentId ?? null })
       this.bus?.emit('library.changed', { domain: 'models', id })
       return await this.detail(record)
     } catch (err) {
@@ -430,6 +454,88 @@ export class ModelRegistry {
       await fs.rm(dir, { recursive: true, force: true })
       throw asAppError(err)
     }
+  }
+
+  /**
+   * A linear probe on an imported ONNX feature extractor over a dataset's labelled images:
+   * a new ONNX classifier (backbone + head in one graph) whose base is the backbone. Items in
+   * the test split are held out and reported; an image that cannot be read is skipped and counted.
+   */
+  async probe(backboneRef: string, datasetRef: string, opts: { name?: string; steps?: number } = {}): Promise<ProbeResult> {
+    const d = this.data
+    if (!d) throw new Error('The registry was opened without dataset access.')
+    const { record, spec, session } = await this.loadOnnx(backboneRef)
+    const dataset = d.datasets.get(datasetRef)
+    const classes = [...dataset.classes].sort((a, b) => a.position - b.position)
+    const classIndex = new Map(classes.map((c, i) => [c.id, i]))
+    const items: { id: string; sha256: string; y: number; test: boolean }[] = []
+    for (let page = d.items.list(dataset.id, { limit: 500 }); page.length; ) {
+      for (const it of page) {
+        const y = it.classId === null ? undefined : classIndex.get(it.classId)
+        if (y !== undefined) items.push({ id: it.id, sha256: it.sha256, y, test: it.split === 'test' })
+      }
+      const last = page[page.length - 1] as (typeof page)[number]
+      page = d.items.list(dataset.id, { limit: 500, after: { addedAt: last.addedAt, id: last.id } })
+    }
+    const train = items.filter((i) => !i.test)
+    const used = new Set(train.map((i) => i.y))
+    if (used.size < 2) throw new AppError('UNSUPPORTED', `Dataset "${dataset.name}" needs labelled images (outside the test split) of at least two classes for a probe; it has ${train.length} in ${used.size} class${used.size === 1 ? '' : 'es'}.`)
+    const D = spec.output.dim
+    const embed = async (sha: string): Promise<Float32Array | null> => {
+      const media = d.media.get(sha)
+      if (!media) return null
+      try {
+        const { data } = await onnxImageInput(this.library.resolveInside(media.path), spec, media.path)
+        const out = await session.runHost({ [spec.input.name]: onnxFeed(spec, data) })
+        return Float32Array.from(out[spec.output.name]?.data as Float32Array)
+      } catch {
+        return null
+      }
+    }
+    const collect = async (list: typeof items): Promise<{ x: Float32Array; y: Int32Array; n: number; skipped: number }> => {
+      const x = new Float32Array(list.length * D)
+      const y = new Int32Array(list.length)
+      let n = 0
+      for (const it of list) {
+        const e = await embed(it.sha256)
+        if (!e) continue
+        x.set(e, n * D)
+        y[n++] = it.y
+      }
+      return { x: x.subarray(0, n * D), y: y.subarray(0, n), n, skipped: list.length - n }
+    }
+    const tr = await collect(train)
+    const te = await collect(items.filter((i) => i.test))
+    const steps = opts.steps ?? 300
+    const { head, loss } = fitProbe({ x: tr.x, y: tr.y, n: tr.n, d: D, k: classes.length }, { steps })
+    const accuracy = (s: { x: Float32Array; y: Int32Array; n: number }): number | null => {
+      if (!s.n) return null
+      let ok = 0
+      for (let i = 0; i < s.n; i++) if (probePredict(head, s.x.subarray(i * D, i * D + D)) === s.y[i]) ok++
+      return ok / s.n
+    }
+    const metrics = { trainLoss: loss, trainAccuracy: accuracy(tr), testAccuracy: accuracy(te), trainImages: tr.n, testImages: te.n, skippedImages: tr.skipped + te.skipped }
+    const bytes = attachProbeHead(await fs.readFile(path.join(this.folder(record), ONNX_FILE)), spec.output.name, head)
+    const probeSpec: OnnxImageSpec = {
+      ...spec,
+      task: 'classifier',
+      output: { name: PROBE_OUTPUT, dim: classes.length },
+      labels: classes.map((c) => c.name),
+      outputs: [{ name: PROBE_OUTPUT, type: 'float32', shape: [spec.input.dynamicBatch ? 'N' : 1, classes.length] }],
+      parameters: spec.parameters + D * classes.length + classes.length
+    }
+    const detail = await this.storeOnnx(bytes, probeSpec, {
+      name: opts.name ?? this.repo.freeName(`${record.name} probe on ${dataset.name}`),
+      source: 'trained',
+      parentId: record.id,
+      meta: {
+        baseModel: { id: record.id, name: record.name },
+        datasetSnapshot: { id: dataset.id, name: dataset.name, classes: classes.map((c) => c.name), items: items.map((i) => i.id).sort(), at: new Date().toISOString() },
+        training: { objective: 'probe', optimizer: 'full-batch gradient descent', steps, lr: 0.5, l2: 1e-4, standardised: true },
+        metrics
+      }
+    })
+    return { model: detail, metrics }
   }
 
   /** An imported ONNX model's spec and session. */

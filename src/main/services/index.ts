@@ -62,6 +62,7 @@ export function createServices(ctx: AppContext): Handlers {
     'models.remove': (input) => ctx.models.remove(input.ref, input.force === true),
     'models.export': (input) => (input.format === 'onnx' ? ctx.models.exportOnnx(input.ref, input.out) : ctx.models.exportHf(input.ref, input.out)),
     'models.score': (input) => ctx.models.score(input.ref, input.paths),
+    'models.probe': (input) => ctx.models.probe(input.backbone, input.dataset, { ...(input.name ? { name: input.name } : {}), ...(input.steps ? { steps: input.steps } : {}) }),
     'runtime.report': () => ctx.models.runtimeReport(),
     'models.try': (input) => ctx.models.try(input.ref, input.path, input.topK),
 
