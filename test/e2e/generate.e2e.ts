@@ -136,6 +136,21 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     const [a, b] = await Promise.all(threes.map((t) => sharp(join(library.dir, 'outputs', t.sha256.slice(0, 2), `${t.sha256}.png`)).raw().toBuffer()))
     expect(a!.equals(b!)).toBe(true)
 
+    // A bigger request, watched mid-image, then cancelled: the finished images stay.
+    await page.getByTestId('gen-count').fill('200')
+    await page.getByTestId('gen-batch').fill('1')
+    await page.getByTestId('gen-submit').click()
+    await page.locator('[data-testid=preview-slot][data-state=partial]').first().waitFor({ timeout: 60_000 })
+    await page.screenshot({ path: screenshotPath('generate-live') })
+    await page.getByTestId('gen-cancel').click()
+    await expect.poll(() => page.getByTestId('gen-status').textContent(), { timeout: 60_000 }).toMatch(/^Cancelled/)
+    const kept = await page.locator('[data-testid=preview-slot][data-state=done]').count()
+    expect(kept).toBeGreaterThan(0)
+    await openPanel(page, 'gallery', 'Gallery')
+    const galleryCount = async () => Number(((await page.getByTestId('gallery-count').textContent()) ?? '').split(' ')[0] || 0)
+    await expect.poll(galleryCount).toBeGreaterThan(9)
+    expect(await galleryCount()).toBeLessThan(9 + 200)
+
     expect(problems).toEqual([])
     await context.close()
   })

@@ -88,6 +88,10 @@ describe('generate jobs and the gallery', () => {
     expect(frames.length).toBeGreaterThanOrEqual(6)
     expect(frames.every((f) => f.jobId === job.id && f.rows === 8 && f.images.length === 2 && f.images[0]!.startsWith('data:image/png;base64,'))).toBe(true)
     expect(frames.at(-1)).toMatchObject({ batchStart: 4, rowsDone: 8, finished: 6 })
+    // A mid-image frame carries only the rows sampled so far: the rest is drawn black.
+    const mid = frames.find((f) => f.rowsDone === 1)!
+    const midPx = await sharp(Buffer.from(mid.images[0]!.split(',')[1]!, 'base64')).raw().toBuffer()
+    expect([...midPx.subarray(8 * 3)].every((v) => v === 0)).toBe(true)
     // Every batch shows its first row before it is finished.
     for (const b of [0, 2, 4]) expect(frames.some((f) => f.batchStart === b && f.rowsDone < 8)).toBe(true)
   }, 60_000)

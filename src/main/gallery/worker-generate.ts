@@ -83,7 +83,8 @@ export async function runGenerateWork(runtime: Runtime, work: GenerateWork, send
         ...(work.classIndex !== null ? { classIndex: work.classIndex } : {}),
         ...(tokens && work.complete ? { complete: { tokens, keepRows: work.complete.keepRows } } : {}),
         signal,
-        onRow: (p) => send({ kind: 'row', batchStart: b0, row: p.row, rows: p.rows, images: p.images.map((im) => im.slice()) })
+        // Only the rows sampled so far (the rest of each array is still zeros).
+        onRow: (p) => send({ kind: 'row', batchStart: b0, row: p.row, rows: p.rows, images: p.images.map((im) => im.slice(0, (p.row + 1) * c.side)) })
       })
     } catch (err) {
       if (err instanceof GenerationCancelled || signal.aborted) return false

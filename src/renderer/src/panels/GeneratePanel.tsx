@@ -31,6 +31,11 @@ import { mediaUrl, pixelated, randomSeed, takeHandover, useHandover } from '../g
 
 type StartInput = MethodInput<'generate.start'>
 
+/** The job the panel last started, kept while the studio runs so the panel shows it again. */
+let lastJobId: string | null = null
+/** Images shown live; a bigger request shows its first ones here and all of them in the Gallery. */
+const MAX_SLOTS = 64
+
 interface Form {
   modelId: string
   className: string
@@ -184,9 +189,22 @@ export function GeneratePanel() {
     }
   }
 
-  // The running job and its frames.
-  const [jobId, setJobId] = useState<string | null>(null)
+  // The running job and its frames (the last job stays shown when the panel is opened again).
+  const [jobId, setJobIdState] = useState<string | null>(lastJobId)
+  const setJobId = (id: string) => {
+    lastJobId = id
+    setJobIdState(id)
+  }
   const job = useApiQuery('jobs.get', { id: jobId ?? '-' }, { enabled: jobId !== null })
+  const jobParams = job.data?.params as { count?: number; firstIndex?: number } | undefined
+  // Finished images come from the gallery (also those whose last frame was skipped or missed).
+  const saved = useApiQuery('gallery.list', { jobId: jobId ?? '-', sort: 'oldest', limit: MAX_SLOTS }, { enabled: jobId !== null })
+  const savedSlots = useMemo(() => {
+    const m = new Map<number, string>()
+    for (const item of saved.data?.items ?? []) m.set(item.index - (jobParams?.firstIndex ?? 0), mediaUrl(item.sha256))
+    return m
+  }, [saved.data, jobParams?.firstIndex])
+  const slotCount = Math.min(MAX_SLOTS, jobParams?.count ?? 0)
   const [slots, setSlots] = useState<(string | null)[]>([])
   const [slotState, setSlotState] = useState<('empty' | 'partial' | 'done')[]>([])
   const [frames, setFrames] = useState({ all: 0, intermediate: 0 })
@@ -383,10 +401,15 @@ export function GeneratePanel() {
                 </Stack>
               )}
               <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5 }} data-testid="preview-grid">
-                {slots.map((src, i) => (
-                  <Slot key={i} index={i} src={src} state={slotState[i] ?? 'empty'} />
+                {Array.from({ length: Math.min(MAX_SLOTS, Math.max(slotCount, slots.length)) }, (_, i) => (
+                  <Slot key={i} index={i} src={savedSlots.get(i) ?? slots[i] ?? null} state={savedSlots.has(i) ? 'done' : (slotState[i] ?? 'empty')} />
                 ))}
               </Box>
+              {(jobParams?.count ?? 0) > MAX_SLOTS && (
+                <Typography variant="caption" sx={{ color: 'text.secondary', display: 'block', mt: 1 }}>
+                  Showing the first {MAX_SLOTS} of {jobParams?.count}; all of them are in the Gallery.
+                </Typography>
+              )}
               {!jobId && (
                 <Typography variant="body2" sx={{ color: 'text.secondary' }}>
                   Images appear here row by row while they are sampled, and in the Gallery when they are finished.
