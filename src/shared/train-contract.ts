@@ -71,5 +71,9 @@ export interface TrainRunInfo {
   val: { step: number; loss: number; accuracy?: number }[]
   test: TrainTestMetrics | null
   durationS: number | null
+  /** Steps taken, the step whose weights were kept (best validation), and whether it stopped early. */
+  steps: number | null
+  bestStep: number | null
+  stoppedEarly: boolean
   error: string | null
 }

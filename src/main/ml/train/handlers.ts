@@ -27,6 +27,9 @@ export function runInfo(r: TrainingRun): TrainRunInfo {
     val: (m.val as TrainRunInfo['val'] | undefined) ?? [],
     test: (m.test as TrainRunInfo['test'] | undefined) ?? null,
     durationS: typeof m.durationS === 'number' ? m.durationS : null,
+    steps: typeof m.steps === 'number' ? m.steps : null,
+    bestStep: typeof m.bestStep === 'number' ? m.bestStep : null,
+    stoppedEarly: m.stoppedEarly === true,
     error: typeof m.error === 'string' ? m.error : null
   }
 }

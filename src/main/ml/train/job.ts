@@ -83,6 +83,9 @@ export interface TrainResult {
   runId: string
   plan: TrainPlan
   steps: number
+  /** Step of the kept (best validation) weights; null when there was no validation. */
+  bestStep: number | null
+  stoppedEarly: boolean
   metrics: TestMetrics
   durationS: number
 }
@@ -195,7 +198,7 @@ export async function runTraining(deps: TrainDeps, ctx: JobContext<TrainJobParam
   const holder: { compute?: Compute } = {}
   try {
     const result = await train(deps, ctx, registry, runDir, holder)
-    runs.updateMetrics(p.runId, { test: result.metrics, durationS: result.durationS, steps: result.steps, plan: result.plan })
+    runs.updateMetrics(p.runId, { test: result.metrics, durationS: result.durationS, steps: result.steps, bestStep: result.bestStep, stoppedEarly: result.stoppedEarly, plan: result.plan })
     runs.finish(p.runId, { state: 'done', modelId: result.modelId })
     return result
   } catch (err) {
@@ -537,7 +540,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       metrics
     }
     const detail = await registry.add(trained, { name, uniqueName: p.name === undefined, source: 'trained', parentId: loaded.record.id, meta })
-    return { modelId: detail.id, modelName: detail.name, runId: p.runId, plan, steps: cp.step, metrics, durationS }
+    return { modelId: detail.id, modelName: detail.name, runId: p.runId, plan, steps: cp.step, bestStep: cp.best?.step ?? null, stoppedEarly: cp.stoppedEarly, metrics, durationS }
   } finally {
     await trainer.dispose()
   }

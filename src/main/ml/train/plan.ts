@@ -67,6 +67,11 @@ export interface PlanFacts {
   device: string
 }
 
+/** 24k, 1.3M, 76M: parameter counts in words. */
+export function paramWords(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M` : `${Math.max(1, Math.round(n / 1e3))}k`
+}
+
 export function makePlan(r: TrainRequest, f: PlanFacts): TrainPlan {
   const labelled = f.trainClasses >= 2
   let objective: ObjectiveName
@@ -81,8 +86,8 @@ export function makePlan(r: TrainRequest, f: PlanFacts): TrainPlan {
     objective = 'probe'
     why =
       f.labelledTrain < 200
-        ? `a linear probe, because ${f.labelledTrain} labelled images are too few to fine-tune ${(f.parameters / 1e6).toFixed(1)}M parameters without overfitting`
-        : `a linear probe, because fine-tuning ${(f.parameters / 1e6).toFixed(1)}M parameters on ${f.labelledTrain} images would take too long on the ${f.device.toUpperCase()}`
+        ? `a linear probe, because ${f.labelledTrain} labelled images are too few to fine-tune ${paramWords(f.parameters)} parameters without overfitting`
+        : `a linear probe, because fine-tuning ${paramWords(f.parameters)} parameters on ${f.labelledTrain} images would take too long on the ${f.device.toUpperCase()}`
   } else {
     objective = 'joint'
     why = `joint fine-tuning (classification + generation, as iGPT), because ${f.labelledTrain} labelled images are enough to adapt the whole model on the ${f.device.toUpperCase()}`

@@ -15,6 +15,7 @@ import { GeneratePanel } from '../panels/GeneratePanel'
 import { ModelsPanel } from '../panels/ModelsPanel'
 import { PendingPanel } from '../panels/PendingPanel'
 import { SettingsPanel } from '../panels/SettingsPanel'
+import { TrainPanel } from '../panels/TrainPanel'
 
 export type PanelId = 'datasets' | 'label' | 'train' | 'classify' | 'generate' | 'gallery' | 'models' | 'settings'
 
@@ -42,19 +43,7 @@ export const panels: PanelDef[] = [
       />
     )
   },
-  {
-    id: 'train',
-    label: 'Train',
-    icon: <ModelTrainingOutlinedIcon />,
-    group: 'work',
-    render: () => (
-      <PendingPanel
-        title="Train"
-        subtitle="One-click fine-tuning on a labelled dataset."
-        what="Here you will fine-tune an ImageGPT model on a labelled dataset and follow its loss and accuracy live."
-      />
-    )
-  },
+  { id: 'train', label: 'Train', icon: <ModelTrainingOutlinedIcon />, group: 'work', render: () => <TrainPanel /> },
   {
     id: 'classify',
     label: 'Classify',

@@ -1,0 +1,82 @@
+// The Train panel in headless Chromium against a real browser host: a labelled 8x8 dataset
+// and the fixture's tiny ImageGPT, one click on Train (auto picks a probe and says why), live
+// progress, then the charts, the confusion matrix and the run history; a second, joint run
+// from the advanced section. Screenshots under test-results/screenshots/train-*.png.
+
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium as playwright, type Browser } from 'playwright-core'
+import { assertBuilt, findChromium, openPanel, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { CLASSES, palette16, synthTokens, tokensPng } from '../unit/ml/train/synth'
+
+const found = await findChromium()
+if (!found.chromium) console.warn(`[e2e] Skipping the train end-to-end test: ${found.reason}.`)
+const LM_DIR = resolve(__dirname, '../../../shared/fixtures/imagegpt-tiny-lm')
+
+describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
+  let library: ReturnType<typeof tempLibrary>
+  let images: ReturnType<typeof tempLibrary>
+  let host: RunningHost
+  let browser: Browser
+
+  beforeAll(async () => {
+    assertBuilt()
+    library = tempLibrary()
+    images = tempLibrary('tessera-e2e-train-')
+    const palette = palette16()
+    for (const [ci, name] of CLASSES.entries())
+      for (let i = 0; i < 20; i++) {
+        const split = i % 5 === 3 ? 'val' : i % 5 === 4 ? 'test' : 'train'
+        const dir = join(images.dir, split, name)
+        mkdirSync(dir, { recursive: true })
+        writeFileSync(join(dir, `${name}-${i}.png`), await tokensPng(synthTokens(ci, i), palette))
+      }
+    runCli(library.dir, ['dataset', 'import', images.dir, '--name', 'Patterns', '--split-from-folders'])
+    runCli(library.dir, ['model', 'import', LM_DIR, '--name', 'tiny-lm'])
+    host = await startHost(library.dir)
+    const chromium = found.chromium!
+    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await host?.close()
+    library?.remove()
+    images?.remove()
+  })
+
+  it('trains with one click, then shows charts, a confusion matrix and the run history', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    const problems = watchConsole(page)
+    await page.goto(host.url)
+    await openPanel(page, 'train', 'Train')
+    await page.getByTestId('train-empty').waitFor()
+    await page.screenshot({ path: screenshotPath('train-empty-light') })
+
+    await page.getByTestId('train-start').click()
+    const state = page.getByTestId('train-run-state')
+    await expect.poll(() => state.textContent(), { timeout: 90_000 }).toBe('done')
+    await expect(page.getByTestId('train-reason').textContent()).resolves.toMatch(/^Training a linear probe, because \d+ labelled images are too few/)
+    await page.getByTestId('confusion-matrix').waitFor()
+    await expect(page.getByTestId('confusion-matrix').textContent()).resolves.toMatch(/hstripes.*vstripes.*checker/)
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: screenshotPath('train-probe-done-light'), fullPage: true })
+
+    // A joint fine-tune from the advanced section: 40 steps.
+    await page.getByTestId('train-advanced').click()
+    await page.getByLabel('Objective').click()
+    await page.getByRole('option', { name: 'joint' }).click()
+    await page.getByLabel('Steps').fill('40')
+    await page.getByLabel('Batch size (or all)').fill('8')
+    await page.getByTestId('train-start').click()
+    await expect.poll(() => page.getByTestId('train-history').locator('tbody tr').count(), { timeout: 20_000 }).toBe(2)
+    await expect.poll(() => state.textContent(), { timeout: 120_000 }).toBe('done')
+    await expect(page.getByTestId('train-reason').textContent()).resolves.toMatch(/^Training joint as asked: AdamW at lr 0.0003, batch 8, 40 steps/)
+    await expect(page.getByTestId('train-outcome').textContent()).resolves.toMatch(/kept the weights of step \d+, the best on the validation split/)
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: screenshotPath('train-joint-done-light'), fullPage: true })
+    expect(problems).toEqual([])
+  })
+})
