@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { openLibrary } from '../../src/main/library/library'
 import { assertBuilt, dismissNotice, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
 
 const found = await findChromium()
@@ -151,6 +152,41 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     await expect.poll(galleryCount).toBeGreaterThan(9)
     expect(await galleryCount()).toBeLessThan(9 + 200)
 
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('keeps the grid light at 20k images: a few hundred cells in the DOM, pages fetched as you scroll', async () => {
+    // 20k outputs written straight into the library, sharing one real image file.
+    const lib = openLibrary(library.dir)
+    const one = lib.db.prepare('SELECT sha256, params FROM gallery_outputs ORDER BY created_at LIMIT 1').get() as { sha256: string; params: string }
+    const before = (lib.db.prepare('SELECT count(*) AS n FROM gallery_outputs').get() as { n: number }).n
+    const now = new Date(Date.now() + 60_000).toISOString()
+    lib.db.transaction(() => {
+      const ins = lib.db.prepare(
+        "INSERT INTO gallery_outputs (id, sha256, model_id, params, seed, created_at, model_name, image_index, search_text) VALUES (?, ?, NULL, ?, ?, ?, 'bulk', ?, ?)"
+      )
+      for (let i = 0; i < 20_000; i++) ins.run(`bulk-${i}`, one.sha256, one.params, 100_000 + i, now, i, `bulk seed:${100_000 + i}`)
+    })()
+    lib.close()
+    const total = before + 20_000
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    const problems = watchConsole(page)
+    await page.goto(host.url)
+    await openPanel(page, 'gallery', 'Gallery')
+    await expect.poll(() => page.getByTestId('gallery-count').textContent(), { timeout: 20_000 }).toBe(`${total.toLocaleString('en-US')} images`)
+    await page.locator('[data-testid=gallery-item]').first().waitFor()
+    const cells = await page.getByTestId('gallery-item').count()
+    expect(cells).toBeGreaterThan(10)
+    expect(cells).toBeLessThan(300)
+    // Jump to the end: the oldest images (the ones generated above) arrive; the DOM stays small.
+    await page.getByTestId('gallery-grid').evaluate((el) => el.scrollTo({ top: el.scrollHeight }))
+    await page.locator(`[data-testid=gallery-item][data-seed="${SEED}"]`).first().waitFor({ timeout: 20_000 })
+    expect(await page.getByTestId('gallery-item').count()).toBeLessThan(300)
+    await imagesLoaded(page, '[data-testid=gallery-grid]')
+    await page.screenshot({ path: screenshotPath('gallery-20k-dark') })
     expect(problems).toEqual([])
     await context.close()
   })
