@@ -46,9 +46,19 @@ export interface TrainClassificationMetrics {
   ece: number
 }
 
+export interface TrainMisclassified {
+  itemId: string
+  sha256: string
+  name: string
+  trueClass: number
+  predictedClass: number
+  confidence: number
+}
+
 export interface TrainTestMetrics {
   split: 'test' | 'val' | 'train'
   classification?: TrainClassificationMetrics
+  misclassified?: TrainMisclassified[]
   bitsPerToken?: number
   bitsPerTokenUnconditional?: number
 }

@@ -77,6 +77,25 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
     await expect(page.getByTestId('train-outcome').textContent()).resolves.toMatch(/kept the weights of step \d+, the best on the validation split/)
     await page.waitForTimeout(300)
     await page.screenshot({ path: screenshotPath('train-joint-done-light'), fullPage: true })
+    // Click-through: an off-diagonal cell shows exactly its images.
+    let clicked = false
+    for (let i = 0; i < 3 && !clicked; i++)
+      for (let j = 0; j < 3 && !clicked; j++) {
+        if (i === j) continue
+        const cell = page.getByTestId(`cell-${i}-${j}`)
+        const n = Number(await cell.textContent())
+        if (n > 0) {
+          await cell.click()
+          await page.getByTestId('misclassified').waitFor()
+          await expect.poll(() => page.getByTestId('misclassified').locator('img').count()).toBe(n)
+          await expect.poll(() => page.getByTestId('misclassified').locator('img').evaluateAll((imgs) => imgs.every((x) => (x as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true)
+          await page.getByTestId('misclassified').scrollIntoViewIfNeeded()
+          await page.mouse.move(1200, 40)
+          await page.screenshot({ path: screenshotPath('train-misclassified-light') })
+          clicked = true
+        }
+      }
+    if (!clicked) console.warn('[e2e] the joint run made no mistakes on the test split; click-through not exercised')
     expect(problems).toEqual([])
   })
 })

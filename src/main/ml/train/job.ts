@@ -69,9 +69,21 @@ export interface TrainCheckpoint {
   stoppedEarly: boolean
 }
 
+export interface Misclassified {
+  itemId: string
+  sha256: string
+  name: string
+  /** Class indices into the dataset's classes. */
+  trueClass: number
+  predictedClass: number
+  confidence: number
+}
+
 export interface TestMetrics {
   split: 'test' | 'val' | 'train'
   classification?: ClassificationMetrics
+  /** The evaluated items the model got wrong (up to 500), for click-through from the confusion matrix. */
+  misclassified?: Misclassified[]
   /** Generative objectives: mean bits per token, conditioned on the class when the model is. */
   bitsPerToken?: number
   bitsPerTokenUnconditional?: number
@@ -412,7 +424,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     }
 
     /** Validation/test evaluation of a parameter set on items. */
-    const evaluate = async (params: Record<string, HostTensor>, items: TrainItem[], which: 'val' | 'test' | 'train'): Promise<{ loss: number; accuracy?: number; cls?: ClassificationMetrics; bpt?: number; bptUncond?: number }> => {
+    const evaluate = async (params: Record<string, HostTensor>, items: TrainItem[], which: 'val' | 'test' | 'train'): Promise<{ loss: number; accuracy?: number; cls?: ClassificationMetrics; probs?: number[][]; bpt?: number; bptUncond?: number }> => {
       if (plan.objective === 'probe') {
         const f = which === 'val' ? feats!.val : which === 'test' ? feats!.test : feats!.train
         const W = params['score.weight']!.data as Float32Array
@@ -422,7 +434,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
           return softmax(row)
         })
         const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
-        return { loss: cls.loss, accuracy: cls.accuracy, cls }
+        return { loss: cls.loss, accuracy: cls.accuracy, cls, probs }
       }
       const m = modelFrom(params)
       const w = toHost(m.weights)
@@ -449,7 +461,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
           for (let b = 0; b < B; b++) probs.push(softmax(d.subarray(b * N, (b + 1) * N)))
         })
         const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
-        return { loss: cls.loss, accuracy: cls.accuracy, cls }
+        return { loss: cls.loss, accuracy: cls.accuracy, cls, probs }
       }
       const nll = async (start: (item: TrainItem) => number): Promise<number> => {
         let sum = 0
@@ -526,9 +538,19 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const final = cp.best ? readTensors(bestFile) : (await trainer.read()).params
     const trained = modelFrom(final)
     const split: TestMetrics['split'] = testSet.length > 0 ? 'test' : valSet.length > 0 ? 'val' : 'train'
-    const ev = await evaluate(final, split === 'test' ? testSet : split === 'val' ? valSet : trainSet, split)
+    const evalItems = split === 'test' ? testSet : split === 'val' ? valSet : trainSet
+    const ev = await evaluate(final, evalItems, split)
     const metrics: TestMetrics = { split }
     if (ev.cls) metrics.classification = ev.cls
+    if (ev.probs) {
+      const wrong: Misclassified[] = []
+      ev.probs.forEach((pr, i) => {
+        const predicted = pr.indexOf(Math.max(...pr))
+        const it = evalItems[i]!
+        if (predicted !== it.label && wrong.length < 500) wrong.push({ itemId: it.id, sha256: it.sha256, name: it.name, trueClass: it.label, predictedClass: predicted, confidence: pr[predicted]! })
+      })
+      metrics.misclassified = wrong
+    }
     if (ev.bpt !== undefined) metrics.bitsPerToken = ev.bpt
     if (ev.bptUncond !== undefined && plan.conditional) metrics.bitsPerTokenUnconditional = ev.bptUncond
     const durationS = cp.elapsedS

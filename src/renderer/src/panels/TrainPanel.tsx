@@ -23,6 +23,7 @@ import TableCell from '@mui/material/TableCell'
 import TableHead from '@mui/material/TableHead'
 import TableRow from '@mui/material/TableRow'
 import TextField from '@mui/material/TextField'
+import Tooltip from '@mui/material/Tooltip'
 import Typography from '@mui/material/Typography'
 import ExpandMoreIcon from '@mui/icons-material/ExpandMore'
 import ModelTrainingOutlinedIcon from '@mui/icons-material/ModelTrainingOutlined'
@@ -105,6 +106,31 @@ function summary(r: TrainRunInfo): string {
   return '–'
 }
 
+/** The images of one confusion cell: true class `cell[0]` predicted as `cell[1]`. */
+function Misclassified({ run, cell }: { run: TrainRunInfo; cell: [number, number] }) {
+  const names = run.test?.classification?.perClass.map((c) => c.name) ?? []
+  const wrong = (run.test?.misclassified ?? []).filter((m) => m.trueClass === cell[0] && m.predictedClass === cell[1])
+  return (
+    <Box data-testid="misclassified" sx={{ mt: 1.5 }}>
+      <Typography variant="body2" sx={{ mb: 1 }}>
+        {wrong.length} {names[cell[0]]} image{wrong.length === 1 ? '' : 's'} predicted as {names[cell[1]]}
+      </Typography>
+      <Stack direction="row" spacing={1} sx={{ flexWrap: 'wrap', rowGap: 1 }}>
+        {wrong.map((m) => (
+          <Tooltip key={m.itemId} title={`${m.name} · ${(m.confidence * 100).toFixed(0)}% ${names[m.predictedClass]}`}>
+            <Box
+              component="img"
+              src={`/media/${m.sha256}`}
+              alt={m.name}
+              sx={{ width: 64, height: 64, imageRendering: 'pixelated', border: 1, borderColor: 'divider', borderRadius: 1, objectFit: 'cover' }}
+            />
+          </Tooltip>
+        ))}
+      </Stack>
+    </Box>
+  )
+}
+
 export function TrainPanel() {
   const api = useApi()
   const client = useQueryClient()
@@ -116,6 +142,7 @@ export function TrainPanel() {
   const [adv, setAdv] = useState<Advanced>(initialAdvanced)
   const [selected, setSelected] = useState<string | null>(null)
   const [live, setLive] = useState<Live | null>(null)
+  const [cell, setCell] = useState<[number, number] | null>(null)
   const start = useApiMutation('train.start', {
     onSuccess: (r) => {
       setSelected(r.runId)
@@ -327,7 +354,10 @@ export function TrainPanel() {
                     On the {run.test.split} split
                     {run.test.split !== 'test' ? ' (the dataset has no test items)' : ''}
                   </Typography>
-                  {run.test.classification && <ConfusionMatrix metrics={run.test.classification} />}
+                  {run.test.classification && <ConfusionMatrix metrics={run.test.classification} selected={cell} onSelect={setCell} />}
+                  {run.test.classification && cell && (
+                    <Misclassified run={run} cell={cell} />
+                  )}
                   {run.test.bitsPerToken !== undefined && (
                     <Typography variant="body2">
                       {run.test.bitsPerToken.toFixed(4)} bits per token
@@ -356,7 +386,10 @@ export function TrainPanel() {
               </TableHead>
               <TableBody>
                 {list.map((r) => (
-                  <TableRow key={r.id} hover selected={r.id === run?.id} onClick={() => setSelected(r.id)} sx={{ cursor: 'pointer' }}>
+                  <TableRow key={r.id} hover selected={r.id === run?.id} onClick={() => {
+                      setSelected(r.id)
+                      setCell(null)
+                    }} sx={{ cursor: 'pointer' }}>
                     <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDate(r.createdAt)}</TableCell>
                     <TableCell>{datasetName.get(r.datasetId ?? '') ?? '–'}</TableCell>
                     <TableCell>{modelName.get(r.baseModelId ?? '') ?? '–'}</TableCell>

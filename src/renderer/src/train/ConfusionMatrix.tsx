@@ -12,7 +12,16 @@ import Typography from '@mui/material/Typography'
 import { alpha, useTheme } from '@mui/material/styles'
 import type { TrainClassificationMetrics } from '../../../shared/contract'
 
-export function ConfusionMatrix({ metrics }: { metrics: TrainClassificationMetrics }) {
+export function ConfusionMatrix({
+  metrics,
+  selected,
+  onSelect
+}: {
+  metrics: TrainClassificationMetrics
+  /** The clicked off-diagonal cell [true, predicted]. */
+  selected?: [number, number] | null
+  onSelect?: (cell: [number, number] | null) => void
+}) {
   const theme = useTheme()
   const names = metrics.perClass.map((c) => c.name)
   return (
@@ -42,7 +51,12 @@ export function ConfusionMatrix({ metrics }: { metrics: TrainClassificationMetri
                   <Tooltip key={j} title={`${v} ${names[i]} image${v === 1 ? '' : 's'} predicted as ${names[j]}`}>
                     <TableCell
                       align="center"
+                      data-testid={`cell-${i}-${j}`}
+                      onClick={() => onSelect?.(i !== j && v > 0 && !(selected?.[0] === i && selected?.[1] === j) ? [i, j] : null)}
                       sx={{
+                        cursor: i !== j && v > 0 ? 'pointer' : undefined,
+                        outline: selected?.[0] === i && selected?.[1] === j ? `2px solid ${theme.palette.text.primary}` : undefined,
+                        outlineOffset: -2,
                         fontVariantNumeric: 'tabular-nums',
                         bgcolor: total > 0 && v > 0 ? alpha(i === j ? theme.palette.success.main : theme.palette.error.main, 0.12 + 0.5 * (v / total)) : undefined
                       }}
@@ -60,6 +74,7 @@ export function ConfusionMatrix({ metrics }: { metrics: TrainClassificationMetri
         </TableBody>
       </Table>
       <Typography variant="caption" sx={{ color: 'text.secondary' }}>
+        {onSelect ? 'Click an off-diagonal cell to see those images. ' : ''}
         {metrics.count} images · accuracy {(metrics.accuracy * 100).toFixed(1)}% · macro F1 {metrics.macroF1.toFixed(3)} · calibration error (ECE) {metrics.ece.toFixed(3)}
       </Typography>
     </Box>
