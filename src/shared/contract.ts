@@ -25,6 +25,7 @@ import {
   type SplitResult
 } from './datasets-contract'
 import {
+  GalleryAddToDatasetInput,
   GalleryCollectionAddInput,
   GalleryCollectionCreateInput,
   GalleryCollectionRemoveInput,
@@ -364,6 +365,10 @@ export const methods = {
   'gallery.export': method<{ files: string[] }>()(GalleryExportInput, 'Copy images (recipe in each PNG) into a folder, never overwriting.'),
   'gallery.readRecipe': method<GenerationRecipe>()(GalleryReadRecipeInput, "The recipe in a PNG's tessera tEXt chunk (a file path or the bytes in base64)."),
   'gallery.import': method<GalleryItem[]>()(GalleryImportInput, 'Add PNGs that carry a Tessera recipe (generated, exported, dragged in) to the gallery.'),
+  'gallery.addToDataset': method<{ added: number; already: number; labelled: number }>()(
+    GalleryAddToDatasetInput,
+    'Add images to a dataset as items flagged generated, labelled with their class or unlabelled, in the train split by default.'
+  ),
   'gallery.collections': method<GalleryCollections>()(Empty, 'Collections with their counts, and where new outputs go.'),
   'gallery.createCollection': method<GalleryCollection>()(GalleryCollectionCreateInput, 'Create a collection.'),
   'gallery.addToCollection': method<{ updated: number }>()(GalleryCollectionAddInput, 'Put images in a collection (move: out of the others).'),

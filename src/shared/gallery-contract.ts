@@ -136,6 +136,16 @@ export const GalleryReadRecipeInput = z
   .strict()
   .refine((v) => (v.path === undefined) !== (v.pngBase64 === undefined), 'give either path or pngBase64')
 export const GalleryImportInput = z.object({ paths: z.array(FilePath).min(1).max(10_000) }).strict()
+export const GalleryAddToDatasetInput = z
+  .object({
+    ids: Ids,
+    dataset: Ref,
+    /** Label each with its class (created in the dataset when missing); false: unlabelled. */
+    labelled: z.boolean().default(true),
+    /** 'train' (default) keeps generated images out of test splits; 'none' leaves them for split assignment. */
+    split: z.enum(['train', 'none']).default('train')
+  })
+  .strict()
 export const GalleryCollectionCreateInput = z.object({ name: CollectionName }).strict()
 export const GalleryCollectionAddInput = z
   .object({ collectionId: Id, ids: Ids, /** Take them out of every other collection. */ move: z.boolean().optional() })

@@ -32,6 +32,7 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     assertBuilt()
     library = tempLibrary()
     runCli(library.dir, ['model', 'import', FIXTURE, '--name', 'tiny-lm'])
+    runCli(library.dir, ['dataset', 'create', 'Generated pictures'])
     host = await startHost(library.dir)
     const chromium = found.chromium!
     browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
@@ -100,6 +101,17 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     await page.getByTestId('collection-chip').filter({ hasText: 'Keepers · 2' }).waitFor()
     await dismissNotice(page)
     await page.screenshot({ path: screenshotPath('gallery-collection') })
+
+    // The two selected into a dataset, marked as generated, kept out of test.
+    await page.getByTestId('bulk-dataset').click()
+    await page.getByTestId('to-dataset').click()
+    await page.getByRole('option', { name: 'Generated pictures' }).click()
+    await page.screenshot({ path: screenshotPath('gallery-to-dataset') })
+    await page.getByRole('dialog').getByRole('button', { name: 'Add' }).click()
+    await page.getByRole('dialog').waitFor({ state: 'detached' })
+    const shown = JSON.parse(runCli(library.dir, ['--json', 'dataset', 'show', 'Generated pictures'])) as { itemCount: number }
+    expect(shown.itemCount).toBe(2)
+    await dismissNotice(page)
 
     // Compare the two side by side.
     await page.getByTestId('bulk-compare').click()

@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { type AppContext, createContext } from '../../src/main/context'
 import { type Dispatch, createDispatcher } from '../../src/main/host/dispatch'
-import { tokensToRgb } from '../../src/main/ml/palette/palette'
+import { exportHfImageGpt } from '../../src/main/ml/interop/hf-imagegpt'
+import { imageTokens, tokensToRgb } from '../../src/main/ml/palette/palette'
+import { classToken, initPixelGpt } from '../../src/main/ml/pixelgpt/model'
+import { PixelGptRunner } from '../../src/main/ml/pixelgpt/runner'
 import { createServices } from '../../src/main/services'
 import { type GalleryItem, type GeneratePreview, type Job, type MethodName, type MethodResult } from '../../src/shared/contract'
 import { ROOT } from './helpers'
@@ -207,6 +210,51 @@ describe('generate jobs and the gallery', () => {
     const keep = await dispatch('generate.start', { model: 'tiny', complete: { path: path.join(FIXTURE, 'images', 'img0.png'), keepRows: 9 } })
     expect(keep.ok ? '' : keep.error.code).toBe('VALIDATION')
   })
+
+  it('class-conditioned outputs: class recorded, scored (bits under the class start, classifier confidence), added to a dataset labelled', async () => {
+    const model = initPixelGpt(
+      { side: 4, paletteSize: 8, width: 16, layers: 1, heads: 2, innerWidth: 32, eps: 1e-5, numClasses: 2 },
+      { seed: 3, lmHead: true, classes: ['cats', 'dogs'], conditionClasses: ['cats', 'dogs'] }
+    )
+    const folder = mkdtempSync(path.join(tmpdir(), 'tessera-gallery-cond-'))
+    rmSync(folder, { recursive: true })
+    await exportHfImageGpt(model, folder)
+    const imported = await call('models.import', { path: folder, name: 'both heads' })
+    expect(imported).toMatchObject({ generative: true, classes: ['cats', 'dogs'], conditionClasses: ['cats', 'dogs'] })
+    const job = await call('generate.start', { model: 'both heads', count: 3, seed: 21, className: 'DOGS' })
+    expect((await finished(job)).state).toBe('done')
+    const items = (await call('gallery.list', { jobId: job.id, sort: 'oldest' })).items
+    expect((await call('gallery.list', { className: 'dogs' })).total).toBe(3)
+    // Scores checked against the model run here, in this thread, on the saved pixels' tokens.
+    const runner = new PixelGptRunner(model)
+    const palette = Float32Array.from(imported.palette.flat())
+    for (const item of items) {
+      expect(item.className).toBe('dogs')
+      const tokens = await imageTokens(ctx.library.resolveInside(ctx.gallery.store.mediaOf(item.id).path), palette, 4)
+      const [nll] = await runner.nll([tokens], classToken(model.config, 1))
+      expect(item.bitsPerToken).toBeCloseTo(nll! / Math.LN2, 4)
+      const [probs] = await runner.classProbabilities([tokens])
+      expect(item.classConfidence).toBeCloseTo(probs![1]!, 4)
+    }
+    // Back to data: labelled with their class, flagged generated, in train.
+    const ds = await call('datasets.create', { name: 'Pets', classes: ['cats'] })
+    expect(await call('gallery.addToDataset', { ids: items.map((i) => i.id), dataset: 'Pets' })).toEqual({ added: 3, already: 0, labelled: 3 })
+    expect(await call('gallery.addToDataset', { ids: [items[0]!.id], dataset: 'Pets' })).toEqual({ added: 0, already: 1, labelled: 1 })
+    const page = await call('items.list', { dataset: ds.id, flag: 'generated' })
+    expect(page.total).toBe(3)
+    expect(page.items.every((i) => i.className === 'dogs' && i.split === 'train' && i.flags.includes('generated'))).toBe(true)
+    expect((await call('datasets.get', { ref: 'Pets' })).classes.map((c) => c.name)).toEqual(['cats', 'dogs'])
+    // Unlabelled, no split:
+    const other = await call('datasets.create', { name: 'Unlabelled pets' })
+    await call('gallery.addToDataset', { ids: [items[1]!.id], dataset: other.id, labelled: false, split: 'none' })
+    const [one] = (await call('items.list', { dataset: other.id })).items
+    expect(one).toMatchObject({ className: null, split: null, flags: ['generated'] })
+    // A file used by a dataset item stays when its gallery row is deleted.
+    const file = ctx.library.resolveInside(ctx.gallery.store.mediaOf(items[1]!.id).path)
+    expect(await call('gallery.delete', { ids: [items[1]!.id] })).toEqual({ removed: 1, filesRemoved: 0 })
+    expect(existsSync(file)).toBe(true)
+    rmSync(folder, { recursive: true, force: true })
+  }, 60_000)
 
   it('completes an image: kept rows equal the source, the source is recorded by hash', async () => {
     const src = path.join(FIXTURE, 'images', 'img0.png')

@@ -15,6 +15,7 @@ type GalleryMethods =
   | 'gallery.export'
   | 'gallery.readRecipe'
   | 'gallery.import'
+  | 'gallery.addToDataset'
   | 'gallery.collections'
   | 'gallery.createCollection'
   | 'gallery.addToCollection'
@@ -39,6 +40,12 @@ export function galleryServices(ctx: AppContext): Pick<Handlers, GalleryMethods>
     'gallery.export': (input) => g.export(input.ids, input.out),
     'gallery.readRecipe': (input) => g.readRecipeFrom(input),
     'gallery.import': (input) => g.importFiles(input.paths),
+    'gallery.addToDataset': async (input) => {
+      const r = await g.addToDataset(input.ids, input.dataset, { labelled: input.labelled, split: input.split })
+      ctx.bus.emit('library.changed', { domain: 'items' })
+      ctx.bus.emit('library.changed', { domain: 'datasets' })
+      return r
+    },
     'gallery.collections': () => g.store.collections(),
     'gallery.createCollection': (input) => changing(g.store.createCollection(input.name)),
     'gallery.addToCollection': (input) => changing({ updated: g.store.addToCollection(input.collectionId, input.ids, input.move === true) }),

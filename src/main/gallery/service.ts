@@ -4,17 +4,20 @@
 // to the library: content-addressed PNG under outputs/ with the recipe in its "tessera" tEXt
 // chunk, a gallery row with the same recipe, scores, and the "send new outputs to" collection.
 
-import { randomInt } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { existsSync, promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type z } from 'zod'
 
 import { type GalleryItem, type GenerationRecipe, type ModelDetail } from '../../shared/contract'
 import { type GenerateStartInput } from '../../shared/gallery-contract'
+import { ingestFile } from '../datasets/ingest'
 import { AppError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type JobKind, type JobRunner } from '../jobs'
 import { type Library } from '../library/library'
+import { CLASS_COLORS, DatasetsRepo } from '../library/datasets'
+import { ItemsRepo } from '../library/items'
 import { storeBytes } from '../library/media'
 import { type ModelsRepo } from '../library/models'
 import { readPngText, tokensToPng } from '../ml/palette/palette'
@@ -335,6 +338,51 @@ export class GalleryService {
     }
     if (out.length) this.deps.bus.emit('library.changed', { domain: 'gallery' })
     return out
+  }
+
+  /**
+   * Adds outputs to a dataset as items flagged "generated" (thumbnail and perceptual hashes made
+   * like an import), labelled with their class (created in the dataset when missing) unless
+   * `labelled` is false, and put in the train split so split assignment never moves them into test.
+   */
+  async addToDataset(ids: string[], datasetRef: string, opts: { labelled: boolean; split: 'train' | 'none' }): Promise<{ added: number; already: number; labelled: number }> {
+    const { library } = this.deps
+    const db = library.db
+    const datasets = new DatasetsRepo(db)
+    const items = new ItemsRepo(db)
+    const dataset = datasets.get(datasetRef)
+    const outputs = ids.map((id) => ({ item: this.store.get(id), media: this.store.mediaOf(id) }))
+    let added = 0
+    let already = 0
+    let labelled = 0
+    for (const { item, media } of outputs) {
+      const ing = await ingestFile(library, library.resolveInside(media.path))
+      const classId = opts.labelled && item.className ? this.classIn(dataset.id, item.className) : null
+      db.transaction(() => {
+        ing.record()
+        const r = items.add(dataset.id, item.sha256, { originalName: `generated/${slug(item.modelName)}-${item.seed}-${String(item.index).padStart(3, '0')}.png` })
+        if (r.added) added++
+        else already++
+        db.prepare("INSERT OR IGNORE INTO item_flags (item_id, flag) VALUES (?, 'generated')").run(r.item.id)
+        if (classId) {
+          items.setLabels([r.item.id], classId, 'human')
+          labelled++
+        }
+        if (opts.split === 'train' && r.added) items.setSplit([r.item.id], 'train')
+      })()
+    }
+    return { added, already, labelled }
+  }
+
+  /** The dataset's class of that name (case-insensitive), created when missing. */
+  private classIn(datasetId: string, name: string): string {
+    const db = this.deps.library.db
+    const found = db.prepare('SELECT id FROM classes WHERE dataset_id = ? AND name = ? COLLATE NOCASE').get(datasetId, name) as { id: string } | undefined
+    if (found) return found.id
+    const position = (db.prepare('SELECT count(*) AS n FROM classes WHERE dataset_id = ?').get(datasetId) as { n: number }).n
+    const id = randomUUID()
+    db.prepare('INSERT INTO classes (id, dataset_id, name, color, position) VALUES (?, ?, ?, ?, ?)').run(id, datasetId, name, CLASS_COLORS[position % CLASS_COLORS.length]!, position)
+    return id
   }
 
   /** Deletes rows and the files nothing else uses. */

@@ -6,11 +6,13 @@
 import { useEffect, useState } from 'react'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
+import Checkbox from '@mui/material/Checkbox'
 import Chip from '@mui/material/Chip'
 import Dialog from '@mui/material/Dialog'
 import DialogActions from '@mui/material/DialogActions'
 import DialogContent from '@mui/material/DialogContent'
 import DialogTitle from '@mui/material/DialogTitle'
+import FormControlLabel from '@mui/material/FormControlLabel'
 import MenuItem from '@mui/material/MenuItem'
 import Stack from '@mui/material/Stack'
 import TextField from '@mui/material/TextField'
@@ -109,6 +111,9 @@ export function GalleryPanel() {
   const [exportDir, setExportDir] = useState('')
   const [newCollection, setNewCollection] = useState<string | null>(null)
   const [compare, setCompare] = useState<[GalleryItem, GalleryItem] | null>(null)
+  const [toDataset, setToDataset] = useState<{ dataset: string; labelled: boolean; train: boolean } | null>(null)
+  const datasets = useApiQuery('datasets.list', {}, { enabled: toDataset !== null })
+  const addToDataset = useApiMutation('gallery.addToDataset')
   const ids = [...selected]
 
   const selectedItems = loaded.filter((i) => selected.has(i.id))
@@ -190,6 +195,9 @@ export function GalleryPanel() {
             />
             <Button size="small" onClick={() => setExportOpen(true)}>
               Export
+            </Button>
+            <Button size="small" onClick={() => setToDataset({ dataset: '', labelled: true, train: true })} data-testid="bulk-dataset">
+              Add to dataset
             </Button>
             <Button size="small" disabled={selectedItems.length !== 2} onClick={() => setCompare([selectedItems[0]!, selectedItems[1]!])} data-testid="bulk-compare">
               Compare
@@ -291,6 +299,43 @@ export function GalleryPanel() {
           <Button onClick={() => setNewCollection(null)}>Cancel</Button>
           <Button variant="contained" data-testid="collection-create" disabled={!newCollection?.trim()} onClick={() => create.mutate({ name: newCollection!.trim() }, { onSuccess: () => setNewCollection(null) })}>
             Create
+          </Button>
+        </DialogActions>
+      </Dialog>
+
+      <Dialog open={toDataset !== null} onClose={() => setToDataset(null)}>
+        <DialogTitle>Add {selected.size} images to a dataset</DialogTitle>
+        <DialogContent>
+          <Stack spacing={1} sx={{ mt: 1, minWidth: 360 }}>
+            <Select
+              label="Dataset"
+              testId="to-dataset"
+              width={360}
+              value={toDataset?.dataset ?? ''}
+              onChange={(v) => toDataset && setToDataset({ ...toDataset, dataset: v })}
+              options={[['', 'Choose…'], ...(datasets.data ?? []).map((d): [string, string] => [d.id, d.name])]}
+            />
+            <FormControlLabel control={<Checkbox checked={toDataset?.labelled ?? true} onChange={(e) => toDataset && setToDataset({ ...toDataset, labelled: e.target.checked })} />} label="Label each with its class (unconditioned images stay unlabelled)" />
+            <FormControlLabel control={<Checkbox checked={toDataset?.train ?? true} onChange={(e) => toDataset && setToDataset({ ...toDataset, train: e.target.checked })} />} label="Put them in train (never in a test split)" />
+            <Typography variant="caption" sx={{ color: 'text.secondary' }}>
+              They are flagged “generated” in the dataset, so they can be filtered out.
+            </Typography>
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setToDataset(null)}>Cancel</Button>
+          <Button
+            variant="contained"
+            disabled={!toDataset?.dataset}
+            onClick={() =>
+              toDataset &&
+              addToDataset.mutate(
+                { ids, dataset: toDataset.dataset, labelled: toDataset.labelled, split: toDataset.train ? 'train' : 'none' },
+                { onSuccess: (r) => (notify.success(`${r.added} added${r.already ? `, ${r.already} already there` : ''}; ${r.labelled} labelled.`), setToDataset(null)) }
+              )
+            }
+          >
+            Add
           </Button>
         </DialogActions>
       </Dialog>
