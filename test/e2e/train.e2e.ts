@@ -95,6 +95,15 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
           clicked = true
         }
       }
+    // Compare the two runs side by side.
+    const boxes = page.getByTestId('train-history').getByRole('checkbox')
+    await boxes.nth(0).check()
+    await boxes.nth(1).check()
+    await page.getByTestId('train-compare').waitFor()
+    await expect(page.getByTestId('train-compare').textContent()).resolves.toMatch(/Objective.*joint.*probe/)
+    await page.getByTestId('train-compare').scrollIntoViewIfNeeded()
+    await page.mouse.move(1200, 40)
+    await page.screenshot({ path: screenshotPath('train-compare-light') })
     if (!clicked) console.warn('[e2e] the joint run made no mistakes on the test split; click-through not exercised')
     expect(problems).toEqual([])
   })

@@ -11,6 +11,7 @@ import AccordionSummary from '@mui/material/AccordionSummary'
 import Alert from '@mui/material/Alert'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
+import Checkbox from '@mui/material/Checkbox'
 import Chip from '@mui/material/Chip'
 import FormControlLabel from '@mui/material/FormControlLabel'
 import LinearProgress from '@mui/material/LinearProgress'
@@ -143,6 +144,7 @@ export function TrainPanel() {
   const [selected, setSelected] = useState<string | null>(null)
   const [live, setLive] = useState<Live | null>(null)
   const [cell, setCell] = useState<[number, number] | null>(null)
+  const [compare, setCompare] = useState<string[]>([])
   const start = useApiMutation('train.start', {
     onSuccess: (r) => {
       setSelected(r.runId)
@@ -375,6 +377,9 @@ export function TrainPanel() {
             <Table size="small" data-testid="train-history">
               <TableHead>
                 <TableRow>
+                  <TableCell padding="checkbox" title="Pick two runs to compare">
+                    Compare
+                  </TableCell>
                   <TableCell>Started</TableCell>
                   <TableCell>Dataset</TableCell>
                   <TableCell>Base</TableCell>
@@ -390,6 +395,14 @@ export function TrainPanel() {
                       setSelected(r.id)
                       setCell(null)
                     }} sx={{ cursor: 'pointer' }}>
+                    <TableCell padding="checkbox" onClick={(e) => e.stopPropagation()}>
+                      <Checkbox
+                        size="small"
+                        checked={compare.includes(r.id)}
+                        slotProps={{ input: { 'aria-label': `compare run ${r.id}` } }}
+                        onChange={(e) => setCompare((c) => (e.target.checked ? [...c.filter((x) => x !== r.id), r.id].slice(-2) : c.filter((x) => x !== r.id)))}
+                      />
+                    </TableCell>
                     <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDate(r.createdAt)}</TableCell>
                     <TableCell>{datasetName.get(r.datasetId ?? '') ?? '–'}</TableCell>
                     <TableCell>{modelName.get(r.baseModelId ?? '') ?? '–'}</TableCell>
@@ -405,7 +418,56 @@ export function TrainPanel() {
             </Table>
           </Section>
         )}
+        {compare.length === 2 && (
+          <Section title="Comparison">
+            <CompareRuns runs={compare.map((id) => list.find((r) => r.id === id)).filter((r): r is TrainRunInfo => r !== undefined)} names={{ model: modelName, dataset: datasetName }} />
+          </Section>
+        )}
       </PanelBody>
     </>
+  )
+}
+
+/** Two runs side by side: settings and results, one row each. */
+function CompareRuns({ runs, names }: { runs: TrainRunInfo[]; names: { model: Map<string, string>; dataset: Map<string, string> } }) {
+  const pct = (v: number | undefined): string => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`)
+  const rows: [string, (r: TrainRunInfo) => string][] = [
+    ['Dataset', (r) => names.dataset.get(r.datasetId ?? '') ?? '–'],
+    ['Base model', (r) => names.model.get(r.baseModelId ?? '') ?? '–'],
+    ['Objective', (r) => String(r.plan?.objective ?? r.objective)],
+    ['Optimizer', (r) => String(r.plan?.optimizer ?? '–')],
+    ['Learning rate', (r) => String(r.plan?.lr ?? '–')],
+    ['Batch size', (r) => String(r.plan?.batchSize ?? '–')],
+    ['Steps (kept)', (r) => (r.steps === null ? '–' : `${r.steps}${r.bestStep !== null ? ` (${r.bestStep})` : ''}${r.stoppedEarly ? ', stopped early' : ''}`)],
+    ['Duration', (r) => (r.durationS === null ? '–' : formatDuration(r.durationS))],
+    ['Evaluated on', (r) => r.test?.split ?? '–'],
+    ['Accuracy', (r) => pct(r.test?.classification?.accuracy)],
+    ['Macro F1', (r) => r.test?.classification?.macroF1.toFixed(3) ?? '–'],
+    ['ECE', (r) => r.test?.classification?.ece.toFixed(3) ?? '–'],
+    ['Bits per token', (r) => r.test?.bitsPerToken?.toFixed(4) ?? '–']
+  ]
+  return (
+    <Table size="small" data-testid="train-compare">
+      <TableHead>
+        <TableRow>
+          <TableCell />
+          {runs.map((r) => (
+            <TableCell key={r.id}>
+              {String(r.plan?.objective ?? r.objective)} · {formatDate(r.createdAt)}
+            </TableCell>
+          ))}
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {rows.map(([label, get]) => (
+          <TableRow key={label}>
+            <TableCell sx={{ color: 'text.secondary' }}>{label}</TableCell>
+            {runs.map((r) => (
+              <TableCell key={r.id}>{get(r)}</TableCell>
+            ))}
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
   )
 }
