@@ -141,6 +141,39 @@ describe('train job', () => {
     expect(results[0]!.metrics.classification!.accuracy).toBeCloseTo(results[1]!.metrics.classification!.accuracy, 9)
   }, 120_000)
 
+  it('a paused run resumes from the checkpoint it saved on pause and ends like an uninterrupted one', async () => {
+    const c = await setup()
+    addDataset(c.library, 'shapes', CLASSES, await synthItems(5, palette))
+    const req: TrainRequest = { dataset: 'shapes', base: 'tiny', objective: 'generative', steps: 120, batchSize: 4, seed: 5 }
+    const { jobId, runId } = enqueueTraining(c, { ...req, name: 'paused' })
+    let paused = false
+    const off = c.bus.on('job.progress', (p) => {
+      if (p.jobId === jobId && p.phase === 'training' && p.done >= 5 && !paused) {
+        paused = true
+        c.jobs.pause(jobId)
+      }
+    })
+    c.jobs.start()
+    const first = await c.jobs.wait(jobId)
+    off()
+    expect(first.state).toBe('paused')
+    const at = (c.library.db.prepare('SELECT checkpoint FROM jobs WHERE id = ?').get(jobId) as { checkpoint: string }).checkpoint
+    const step = (JSON.parse(at) as { step: number }).step
+    expect(step).toBeGreaterThanOrEqual(5)
+    expect(step).toBeLessThan(120)
+    c.jobs.resume(jobId)
+    const done = await c.jobs.wait(jobId)
+    expect(done.state, done.error ?? '').toBe('done')
+    expect(c.repos.runs.get(runId).state).toBe('done')
+    const straight = await run(c, { ...req, name: 'straight' })
+    expect(straight.state).toBe('done')
+    const wa = (await c.models.load((done.result as TrainResult).modelId)).model.weights
+    const wb = (await c.models.load((straight.result as TrainResult).modelId)).model.weights
+    let worst = 0
+    for (const [k, t] of wa) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - wb.get(k)!.data[i]!))))
+    expect(worst).toBeLessThanOrEqual(1e-6)
+  }, 120_000)
+
   it('refuses bad input with clear messages', async () => {
     const c = await setup()
     c.repos.datasets.create({ name: 'empty' })
