@@ -7,7 +7,7 @@ import path from 'node:path'
 import { type Graph } from '../graph'
 import { type StepGraph } from '../graph/optim'
 import { toOnnx } from '../graph/serialize'
-import { type HostTensor, type Runtime, Trainer } from '../runtime'
+import { AccumulatingTrainer, type HostTensor, type Runtime, Trainer } from '../runtime'
 import { MlWorkerClient } from '../runtime/worker-client'
 
 /** What a step runner must do; Trainer (in process) and WorkerTrainer (ML worker) both fit. */
@@ -18,11 +18,22 @@ export interface StepRunner {
   dispose(): Promise<void>
 }
 
+/** Gradient accumulation over micro-batches (AccumulatingTrainer). */
+export interface AccumulatingRunner {
+  accumulate(batch: Record<string, HostTensor>): Promise<Record<string, number>>
+  step(lr: number): Promise<{ metrics: Record<string, number>; step: number }>
+  read(): Promise<{ params: Record<string, HostTensor>; state: Record<string, HostTensor>; steps: number }>
+  restore(values: Record<string, HostTensor>, steps: number): Promise<void>
+  dispose(): Promise<void>
+}
+
 export type RunGraph = (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>
 
 export interface Compute {
   where: 'thread' | 'worker'
   trainer(step: StepGraph, init: Record<string, HostTensor>): Promise<StepRunner>
+  /** Micro-batched steps; only in this thread (the worker protocol has no accumulating trainer yet). */
+  accumulating?(grad: StepGraph, apply: StepGraph, init: Record<string, HostTensor>): Promise<AccumulatingRunner>
   /** Compiles (once per graph) and returns a function that runs it. */
   graph(g: Graph): Promise<RunGraph>
   close(): Promise<void>
@@ -38,6 +49,16 @@ export function threadCompute(runtime: Runtime): Compute {
         read: async () => ({ params: t.params(), state: t.state(), steps: t.steps }),
         restore: async (values, steps) => t.restore(values, steps),
         dispose: async () => t.release()
+      }
+    },
+    async accumulating(grad, apply, init) {
+      const t = await AccumulatingTrainer.create(runtime, grad, apply, init)
+      return {
+        accumulate: (batch) => t.accumulate(batch),
+        step: (lr) => t.step(lr),
+        read: async () => ({ params: t.apply.params(), state: t.apply.state(), steps: t.apply.steps }),
+        restore: async (values, steps) => t.apply.restore(values, steps),
+        dispose: async () => t.apply.release()
       }
     },
     async graph(g) {

@@ -25,11 +25,11 @@ import { parseSafetensors, serializeSafetensors, type TensorMap } from '../inter
 import { buildForward, type ForwardOptions } from '../pixelgpt/graphs'
 import { classToken, type PixelGptModel, seqLen, sosToken } from '../pixelgpt/model'
 import { type HostTensor, hostTensor } from '../runtime'
-import { type Compute, defaultComputeKind, threadCompute, workerCompute } from './compute'
+import { type Compute, defaultComputeKind, type StepRunner, threadCompute, workerCompute } from './compute'
 import { Prng } from '../sample/prng'
 import { BatchPlan, augmentTokens, type DatasetView, loadDatasetView, TokenCache, type TrainItem } from './data'
 import { classificationMetrics, type ClassificationMetrics, softmax } from './metrics'
-import { classifyStep, generativeStep, jointStep, probeStep } from './objectives'
+import { accumulatingSteps, classifyStep, generativeStep, jointStep, probeStep } from './objectives'
 import { makePlan, type TrainPlan, type TrainRequest } from './plan'
 import { lrAt } from './schedule'
 
@@ -340,18 +340,26 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     ...(plan.clipNorm !== null ? { clipNorm: plan.clipNorm } : {})
   }
   const N = view.classes.length
+  // Batches bigger than the micro-batch accumulate gradients over micro-batches (in this thread).
+  const micro = plan.objective !== 'probe' && plan.batchSize > plan.microBatch && compute.accumulating ? plan.microBatch : 0
+  const steps =
+    micro > 0
+      ? accumulatingSteps(plan.objective as Exclude<typeof plan.objective, 'probe'>, c, N, trainOpts)
+      : null
   const step: StepGraph =
-    plan.objective === 'probe'
+    steps?.grad ??
+    (plan.objective === 'probe'
       ? probeStep(c.width, N, trainOpts)
       : plan.objective === 'classify'
         ? classifyStep(c, N, trainOpts)
         : plan.objective === 'joint'
           ? jointStep(c, N, trainOpts)
-          : generativeStep(c, trainOpts)
+          : generativeStep(c, trainOpts))
   const init: Record<string, HostTensor> = {}
   if (plan.objective === 'probe') init['score.weight'] = hostTensor('float32', [N, c.width], new Float32Array(N * c.width))
   else for (const s of stepSpec(step).params) init[s.name] = hostTensor('float32', weights.get(s.name)!.shape, weights.get(s.name)!.data)
-  const trainer = await compute.trainer(step, init)
+  const acc = steps ? await compute.accumulating!(steps.grad, steps.apply, init) : null
+  const trainer = acc ?? (await compute.trainer(step, init))
 
   const ckptFile = join(runDir, 'checkpoint.safetensors')
   const bestFile = join(runDir, 'best.safetensors')
@@ -364,10 +372,11 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const sampler = new BatchPlan(trainSet.length, plan.batchSize, plan.seed, labelsOf(trainSet), plan.balanced)
     const schedule = { kind: plan.schedule, peakLr: plan.lr, warmupSteps: plan.warmupSteps, totalSteps: plan.steps, minLrRatio: 0.1 }
 
-    const batchAt = (s: number): Record<string, HostTensor> => {
-      const idx = sampler.indices(s)
+    const rngAt = (s: number): Prng => new Prng(plan.seed * 104729 + s * 31 + 1)
+    const batchAt = (s: number): Record<string, HostTensor> => rowsOf(sampler.indices(s), rngAt(s))
+    /** The feeds for train items `idx`; augmentation and conditioning draws come from `rng` in item order. */
+    const rowsOf = (idx: number[], rng: Prng): Record<string, HostTensor> => {
       const B = idx.length
-      const rng = new Prng(plan.seed * 104729 + s * 31 + 1)
       if (plan.objective === 'probe') {
         const x = new Float32Array(B * c.width)
         idx.forEach((k, b) => x.set(feats!.train.subarray(k * c.width, (k + 1) * c.width), b * c.width))
@@ -493,7 +502,18 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
         ctx.signal.throwIfAborted()
       }
       const lr = lrAt(schedule, cp.step)
-      const r = await trainer.step(batchAt(cp.step), lr)
+      let r: { metrics: Record<string, number> }
+      if (acc) {
+        // Micro-batches of the step's items, built in order from one RNG (same draws as one batch).
+        const idx = sampler.indices(cp.step)
+        const rng = rngAt(cp.step)
+        const parts = Math.ceil(idx.length / micro)
+        for (let i = 0; i < idx.length; i += micro) {
+          const part = idx.slice(i, i + micro)
+          await acc.accumulate({ ...rowsOf(part, rng), loss_scale: hostTensor('float32', [], [(parts * part.length) / idx.length]) })
+        }
+        r = await acc.step(lr)
+      } else r = await (trainer as StepRunner).step(batchAt(cp.step), lr)
       const loss = r.metrics.loss ?? NaN
       if (!Number.isFinite(loss)) throw new AppError('INTERNAL', `The loss became ${loss} at step ${cp.step + 1}; lower the learning rate (now ${lr}).`)
       cp.step++

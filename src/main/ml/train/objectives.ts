@@ -9,8 +9,8 @@
 //               keeps Hugging Face's inference semantics.
 //   probe       a linear head (no bias, as HF's score) on features extracted once.
 
-import { type Graph, type Value, matmul, meanCrossEntropy, slice, transpose, add, reduceMean, softmaxCrossEntropy } from '../graph'
-import { type StepGraph, type TrainOptions, buildTrainStep } from '../graph/optim'
+import { type Graph, type Value, matmul, meanCrossEntropy, mul, slice, transpose, add, reduceMean, softmaxCrossEntropy } from '../graph'
+import { type ForwardResult, type StepGraph, type TrainOptions, buildApplyStep, buildGradStep, buildTrainStep } from '../graph/optim'
 import { forwardInto } from '../pixelgpt/graphs'
 import { type PixelGptConfig, seqLen } from '../pixelgpt/model'
 import { buildPixelGptTrainStep } from '../pixelgpt/train'
@@ -46,4 +46,33 @@ export function probeStep(width: number, classes: number, opts: TrainOptions): S
     const w = g.param('score.weight', [classes, width])
     return { loss: meanCrossEntropy(matmul(x, transpose(w, [1, 0])), labels) }
   }, opts)
+}
+
+/**
+ * The forward of a fine-tuning objective (not probe) for gradient accumulation: the loss is
+ * multiplied by an input scalar `loss_scale`, so micro-batches of unequal size add up to the
+ * exact gradient of the whole batch's mean (feed micro * n_i / B with grad_scale 1 / micro).
+ */
+function scaledForward(objective: Exclude<ObjectiveName, 'probe'>, c: PixelGptConfig, classes: number): (g: Graph) => ForwardResult {
+  const T = seqLen(c)
+  return (g: Graph) => {
+    const scale = g.input('loss_scale', 'float32', [])
+    if (objective === 'generative') {
+      const v = forwardInto(g, c, { loss: true })
+      return { loss: mul(v.loss as Value, scale) }
+    }
+    const v = forwardInto(g, c, { classLabels: classes, logits: objective === 'joint' })
+    const labels = g.input('labels', 'int64', ['B'])
+    const clf = reduceMean(softmaxCrossEntropy(v.classLogits as Value, labels))
+    if (objective === 'classify') return { loss: mul(clf, scale) }
+    const targets = g.input('targets', 'int64', ['B', T - 1])
+    const gen = meanCrossEntropy(slice(v.logits as Value, [0], [T - 1], [1]), targets)
+    return { loss: mul(add(clf, gen), scale) }
+  }
+}
+
+/** gradStep + applyStep for micro-batched steps of a fine-tuning objective. */
+export function accumulatingSteps(objective: Exclude<ObjectiveName, 'probe'>, c: PixelGptConfig, classes: number, opts: TrainOptions): { grad: StepGraph; apply: StepGraph } {
+  const grad = buildGradStep(scaledForward(objective, c, classes))
+  return { grad, apply: buildApplyStep(grad.params, opts) }
 }

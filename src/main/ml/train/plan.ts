@@ -30,6 +30,8 @@ export interface TrainRequest {
   checkpointEveryS?: number
   /** Share of SOS starts in class-conditional generative training. */
   uncondRate?: number
+  /** Items per forward/backward; bigger batches accumulate gradients over micro-batches (default 32). */
+  microBatch?: number
 }
 
 export interface TrainPlan {
@@ -51,6 +53,7 @@ export interface TrainPlan {
   checkpointEvery: number
   checkpointEveryS: number
   uncondRate: number
+  microBatch: number
   conditional: boolean
   reason: string
 }
@@ -129,6 +132,7 @@ export function makePlan(r: TrainRequest, f: PlanFacts): TrainPlan {
     checkpointEvery: r.checkpointEvery ?? 0,
     checkpointEveryS: r.checkpointEveryS ?? 120,
     uncondRate: r.uncondRate ?? 0.2,
+    microBatch: Math.max(1, r.microBatch ?? 32),
     conditional: objective === 'generative' && labelled,
     reason: ''
   }
