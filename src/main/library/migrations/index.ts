@@ -6,9 +6,10 @@ import { NewerSchemaError } from '../../errors'
 import { migration001 } from './001_initial'
 import { migration002 } from './002_dataset_media'
 import { migration003 } from './003_gallery'
+import { migration004 } from './004_labelling'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {
