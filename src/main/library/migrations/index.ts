@@ -7,9 +7,10 @@ import { migration001 } from './001_initial'
 import { migration002 } from './002_dataset_media'
 import { migration003 } from './003_gallery'
 import { migration004 } from './004_labelling'
+import { migration005 } from './005_classify'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {
