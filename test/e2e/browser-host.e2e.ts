@@ -133,7 +133,7 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
       await page.locator(`html[data-theme=${scheme}]`).waitFor()
       for (const panel of panels) {
         await openPanel(page, panel.id, panel.heading)
-        if (['label', 'train', 'classify'].includes(panel.id)) {
+        if (['label', 'classify'].includes(panel.id)) {
           await page.getByTestId('panel-pending').waitFor()
         }
         await page.screenshot({ path: screenshotPath(`${panel.id}-${scheme}`) })
