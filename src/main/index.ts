@@ -6,8 +6,10 @@
 
 import { join } from 'node:path'
 import { app, BrowserWindow, nativeTheme, session, shell } from 'electron'
+import { seedOnFirstStart } from './samples'
 import { createContext, type AppContext } from './context'
 import { createElectronIpc } from './host/electron-ipc'
+import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './host/electron-protocol'
 import { resolveLibraryDir } from './library/location'
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
@@ -16,11 +18,11 @@ let mainWindow: BrowserWindow | null = null
 let context: AppContext | null = null
 let ipc: { dispose(): void } | null = null
 
-/** Only our own page may be shown: the built renderer (file://) or, in development, the dev server. */
+/** Only our own page may be shown: the built renderer (tessera://app) or, in development, the dev server. */
 function isOwnPage(url: string): boolean {
   try {
     const u = new URL(url)
-    if (u.protocol === 'file:') return true
+    if (`${u.protocol}//${u.host}` === APP_ORIGIN) return true
     return devServerUrl !== undefined && u.origin === new URL(devServerUrl).origin
   } catch {
     return false
@@ -67,7 +69,7 @@ function createWindow(): BrowserWindow {
   win.webContents.on('will-attach-webview', (event) => event.preventDefault())
 
   if (devServerUrl) void win.loadURL(devServerUrl)
-  else void win.loadFile(join(__dirname, '../renderer/index.html'))
+  else void win.loadURL(`${APP_ORIGIN}/index.html`)
   return win
 }
 
@@ -81,6 +83,9 @@ function lockDownSession(): void {
     callback({ cancel: remote })
   })
 }
+
+// The renderer and library media are served from tessera://app (host/electron-protocol.ts).
+registerAppScheme()
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -103,6 +108,9 @@ if (!app.requestSingleInstanceLock()) {
       userDataDir: app.getPath('userData')
     })
     context = createContext({ libraryDir, host: 'electron', startJobs: true })
+    handleAppScheme(context, join(__dirname, '../renderer'))
+    // First start with an empty library: the built-in models and the sample dataset (src/main/samples).
+    void seedOnFirstStart(context).catch((e: unknown) => console.error('Could not import the sample library:', e))
     mainWindow = createWindow()
     ipc = createElectronIpc({ context, getWindow: () => mainWindow, devServerUrl })
 

@@ -4,18 +4,18 @@
 // go through the same dispatcher as Electron IPC. Protocol: docs/browser-host.md.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { networkInterfaces } from 'node:os'
-import { extname, join, relative, sep } from 'node:path'
+import { extname } from 'node:path'
 import { type Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import { fail, type Result } from '../../shared/result'
 import { type AppContext, createContext } from '../context'
 import { AppError } from '../errors'
-import { SHA256_HEX } from '../library/media'
 import { createServices } from '../services'
 import { createDispatcher, type Dispatch } from './dispatch'
+import { MEDIA_CSP, MIME, mediaFile, parseMediaPath, scanRenderer } from './static-files'
 
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
@@ -52,43 +52,6 @@ export class RemoteHostRefusedError extends AppError {
 }
 
 export const isLoopbackHost = (h: string): boolean => LOOPBACK.has(h.toLowerCase())
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8'
-}
-
-/** url path ("/assets/x.js") -> absolute file, for every file of the built renderer. */
-function scanRenderer(dir: string): Map<string, string> {
-  const files = new Map<string, string>()
-  if (!existsSync(dir)) return files
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith('.')) continue
-      const abs = join(d, e.name)
-      if (e.isDirectory()) walk(abs)
-      else if (e.isFile()) files.set('/' + relative(dir, abs).split(sep).join('/'), abs)
-    }
-  }
-  walk(dir)
-  return files
-}
 
 function csp(hostHeader: string): string {
   return [
@@ -185,25 +148,16 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     })
 
   const serveMedia = (res: ServerResponse, kind: 'media' | 'thumbs', sha: string): void => {
-    // The hash only selects a database row; the file path comes from that row.
-    const row = SHA256_HEX.test(sha) ? context.repos.media.get(sha) : undefined
-    const rel = kind === 'media' ? row?.path : row?.thumb_path
-    let abs: string | null
-    try {
-      abs = rel ? context.library.resolveInside(rel) : null
-    } catch {
-      abs = null
-    }
-    if (!row || !abs || !existsSync(abs)) return sendError(res, 404, fail('NOT_FOUND', 'No such file in the library.'))
-    const st = statSync(abs)
+    const file = mediaFile(context, kind, sha)
+    if (!file) return sendError(res, 404, fail('NOT_FOUND', 'No such file in the library.'))
+    const st = statSync(file.path)
     res.writeHead(200, {
-      'Content-Type': kind === 'media' ? row.mime : 'image/webp',
+      'Content-Type': file.mime,
       'Content-Length': st.size,
       'Cache-Control': 'private, max-age=31536000, immutable',
-      // A library file opened on its own (say an imported SVG) must not run script in our origin.
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+      'Content-Security-Policy': MEDIA_CSP
     })
-    createReadStream(abs).pipe(res)
+    createReadStream(file.path).pipe(res)
   }
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string, hostHeader: string): void => {
@@ -271,8 +225,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, fail('FORBIDDEN', 'Only GET here.'))
-    const media = /^\/(media|thumbs)\/([^/]+)$/.exec(path)
-    if (media) return serveMedia(res, media[1] as 'media' | 'thumbs', media[2]!.toLowerCase())
+    const media = parseMediaPath(path)
+    if (media) return serveMedia(res, media.kind, media.sha)
     if (path === '/ws') return sendError(res, 400, fail('VALIDATION', 'Open /ws as a WebSocket.'))
     serveStatic(req, res, path, hostHeader)
   })

@@ -4,3 +4,6 @@
 export const IPC_CALL = 'tessera:call'
 /** main -> renderer: send(IPC_EVENT, event: EventName, payload) */
 export const IPC_EVENT = 'tessera:event'
+
+/** The studio window's origin: the privileged scheme that serves the renderer and library media (electron-protocol.ts). */
+export const APP_ORIGIN = 'tessera://app'

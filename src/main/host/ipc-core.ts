@@ -6,7 +6,7 @@ import { fail, type Result } from '../../shared/result'
 import { type AppContext } from '../context'
 import { createServices } from '../services'
 import { createDispatcher } from './dispatch'
-import { IPC_CALL, IPC_EVENT } from './ipc-channels'
+import { APP_ORIGIN, IPC_CALL, IPC_EVENT } from './ipc-channels'
 
 /** The parts of Electron's types this module touches. */
 export interface FrameLike {
@@ -35,11 +35,11 @@ export interface IpcWiringOptions {
   context: AppContext
   /** The studio window (a getter, because it may be recreated). */
   getWindow: () => WindowLike | null
-  /** The electron-vite dev server URL in development (ELECTRON_RENDERER_URL); file:// is always allowed. */
+  /** The electron-vite dev server URL in development (ELECTRON_RENDERER_URL); the app origin is always allowed. */
   devServerUrl?: string | undefined
 }
 
-/** Only our window's main frame, showing our page (file:// or the dev server), may call. */
+/** Only our window's main frame, showing our page (tessera://app or the dev server), may call. */
 export function senderAllowed(event: InvokeEventLike, win: WindowLike | null, devServerUrl?: string): boolean {
   if (!win || win.isDestroyed()) return false
   if (event.sender !== win.webContents) return false
@@ -51,7 +51,8 @@ export function senderAllowed(event: InvokeEventLike, win: WindowLike | null, de
   } catch {
     return false
   }
-  if (url.protocol === 'file:') return true
+  // Node's URL gives non-special schemes an opaque origin, so compare scheme and host.
+  if (`${url.protocol}//${url.host}` === APP_ORIGIN) return true
   if (devServerUrl) {
     try {
       return url.origin === new URL(devServerUrl).origin

@@ -23,13 +23,17 @@ function makeWindow(url: string) {
 
 describe('senderAllowed', () => {
   it('accepts only the window main frame showing our page', () => {
-    const { win } = makeWindow('file:///app/out/renderer/index.html')
+    const { win } = makeWindow('tessera://app/index.html')
     const main: InvokeEventLike = { sender: win.webContents, senderFrame: win.webContents.mainFrame }
     expect(senderAllowed(main, win)).toBe(true)
     expect(senderAllowed({ sender: {}, senderFrame: win.webContents.mainFrame }, win)).toBe(false)
-    expect(senderAllowed({ sender: win.webContents, senderFrame: { url: 'file:///x', parent: win.webContents.mainFrame } }, win)).toBe(false)
+    expect(senderAllowed({ sender: win.webContents, senderFrame: { url: 'tessera://app/x', parent: win.webContents.mainFrame } }, win)).toBe(false)
     expect(senderAllowed({ sender: win.webContents, senderFrame: null }, win)).toBe(false)
     expect(senderAllowed(main, null)).toBe(false)
+    win.webContents.mainFrame.url = 'file:///tmp/page.html'
+    expect(senderAllowed(main, win)).toBe(false)
+    win.webContents.mainFrame.url = 'tessera://other/index.html'
+    expect(senderAllowed(main, win)).toBe(false)
     win.webContents.mainFrame.url = 'https://evil.example/'
     expect(senderAllowed(main, win)).toBe(false)
     win.webContents.mainFrame.url = 'http://localhost:5173/'
@@ -46,7 +50,7 @@ describe('wireIpc', () => {
     ctx = createContext({ libraryDir: t.dir, host: 'electron' })
     const handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>()
     const ipcMain: IpcMainLike = { handle: (ch, l) => void handlers.set(ch, l), removeHandler: (ch) => void handlers.delete(ch) }
-    const { win, sent } = makeWindow('file:///app/index.html')
+    const { win, sent } = makeWindow('tessera://app/index.html')
     const wiring = wireIpc(ipcMain, { context: ctx, getWindow: () => win })
     const call = handlers.get(IPC_CALL)!
     const good: InvokeEventLike = { sender: win.webContents, senderFrame: win.webContents.mainFrame }
