@@ -46,10 +46,31 @@ import {
   type GenerationRecipe
 } from './gallery-contract'
 import { TrainStartInput, type TrainRunInfo } from './train-contract'
+import {
+  ClassCreateInput,
+  ClassDeleteInput,
+  ClassMergeInput,
+  ClassRecolorInput,
+  ClassRenameInput,
+  ClassReorderInput,
+  LabelsAcceptAboveInput,
+  LabelsAcceptInput,
+  LabelsAssignInput,
+  LabelsDatasetInput,
+  LabelsListInput,
+  LabelsPredictInput,
+  type AcceptAboveResult,
+  type ClassImpact,
+  type LabelChangeResult,
+  type LabelHistory,
+  type PredictedPage,
+  type PredictionStatus
+} from './labels-contract'
 
 export * from './datasets-contract'
 export * from './gallery-contract'
 export * from './train-contract'
+export * from './labels-contract'
 
 // ---------------------------------------------------------------------------
 // Shared schema pieces
@@ -347,6 +368,22 @@ export const methods = {
   }>()(ModelProbeInput, "Fit a linear probe on an imported ONNX feature extractor over a dataset's labelled images (test split held out): a new classifier based on it."),
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
+
+  'labels.assign': method<LabelChangeResult>()(LabelsAssignInput, 'Set (or with null clear) the human label of items: one undo step, saved at once.'),
+  'labels.accept': method<LabelChangeResult>()(LabelsAcceptInput, "Accept a model's cached prediction as the human label of items (one undo step)."),
+  'labels.acceptAbove': method<AcceptAboveResult>()(LabelsAcceptAboveInput, 'Model labels for every item without a human label predicted at or above a confidence (dryRun: only count).'),
+  'labels.undo': method<LabelChangeResult>()(LabelsDatasetInput, "Undo the dataset's latest label change."),
+  'labels.redo': method<LabelChangeResult>()(LabelsDatasetInput, "Redo the dataset's latest undone label change."),
+  'labels.history': method<LabelHistory>()(LabelsDatasetInput, 'Where undo and redo stand for a dataset.'),
+  'labels.list': method<PredictedPage>()(LabelsListInput, "A page of items with a model's cached predictions: any Datasets filter, the disagreement queue or low confidence."),
+  'labels.predict': method<Job>()(LabelsPredictInput, "Start a job caching a classifier's predictions for a dataset's items."),
+  'labels.predictionStatus': method<PredictionStatus>()(LabelsPredictInput, 'How many of a dataset’s items have a cached prediction from a model.'),
+  'classes.create': method<ClassInfo>()(ClassCreateInput, 'Add a class to a dataset.'),
+  'classes.rename': method<ClassInfo>()(ClassRenameInput, 'Rename a class.'),
+  'classes.recolor': method<ClassInfo>()(ClassRecolorInput, 'Change the colour of a class.'),
+  'classes.reorder': method<ClassInfo[]>()(ClassReorderInput, 'Put classes in a new order (keys 1-9, 0 follow it).'),
+  'classes.merge': method<ClassImpact>()(ClassMergeInput, 'Merge a class into another: its labels move, it goes (dryRun: only say what happens).'),
+  'classes.delete': method<ClassImpact>()(ClassDeleteInput, 'Delete a class; its items stay, unlabelled (dryRun: only say what happens).'),
 
   'library.verify': method<Job>()(Empty, 'Start a job that re-hashes every library file and reports missing or changed ones.'),
 

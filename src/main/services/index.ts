@@ -6,6 +6,7 @@ import { type MethodName, type MethodParsedInput, type MethodResult } from '../.
 import { type AppContext } from '../context'
 import { datasetServices } from '../datasets/services'
 import { galleryServices } from '../gallery/handlers'
+import { labelServices } from '../labels/handlers'
 import { trainServices } from '../ml/train/handlers'
 import { APP_VERSION } from './version'
 
@@ -70,6 +71,7 @@ export function createServices(ctx: AppContext): Handlers {
 
     ...datasetServices(ctx),
     ...galleryServices(ctx),
-    ...trainServices(ctx)
+    ...trainServices(ctx),
+    ...labelServices(ctx)
   }
 }
