@@ -8,6 +8,7 @@ import { EventBus } from './events'
 import { GENERATE_JOB, GalleryService } from './gallery/service'
 import { JobRunner, libraryVerifyKind } from './jobs'
 import { trainJobKind } from './ml/train/kind'
+import { CLASSIFY_JOB, classifyJobKind } from './classify/job'
 import { PREDICT_JOB, predictJobKind } from './labels/predict'
 import { DatasetsRepo } from './library/datasets'
 import { GalleryRepo } from './library/gallery'
@@ -62,6 +63,7 @@ export function createContext(options: CreateContextOptions): AppContext {
   const models = new ModelRegistry(library, modelsRepo, { bus, providerSetting: () => settings.get().executionProvider, data: { datasets, items, media } })
   const gallery = new GalleryService({ library, bus, jobs, models, modelsRepo })
   jobs.register(GENERATE_JOB, gallery.jobKind())
+  jobs.register(CLASSIFY_JOB, classifyJobKind({ library, bus, models: () => models, modelsRepo: () => modelsRepo }))
   jobs.register(PREDICT_JOB, predictJobKind({ library, bus, models: () => models }))
   jobs.recover()
   if (options.startJobs) jobs.start()

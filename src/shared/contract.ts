@@ -47,6 +47,17 @@ import {
 } from './gallery-contract'
 import { TrainStartInput, type TrainRunInfo } from './train-contract'
 import {
+  ClassifyCorrectInput,
+  ClassifyExportInput,
+  ClassifyParams,
+  ClassifyResultsQuery,
+  ClassifyThumbInput,
+  ClassifyToDatasetInput,
+  type ClassifyRow,
+  type ClassifyRunInfo,
+  type ClassifyUndoReport
+} from './classify-contract'
+import {
   ClassCreateInput,
   ClassDeleteInput,
   ClassMergeInput,
@@ -391,6 +402,19 @@ export const methods = {
   'train.runs': method<TrainRunInfo[]>()(Empty, 'Training runs, newest first, with history and test metrics.'),
   'train.run': method<TrainRunInfo>()(IdInput, 'One training run (by run or job id).'),
   'train.resume': method<{ runId: string; jobId: string }>()(IdInput, 'Resume a paused or interrupted run from its last checkpoint.'),
+  'classify.start': method<{ runId: string; jobId: string }>()(ClassifyParams, 'Start a classify job over folders (a run): model, threshold, report / copy / move into class folders, dry run.'),
+  'classify.runs': method<ClassifyRunInfo[]>()(Empty, 'Classify runs, newest first, with counts, plan and job state.'),
+  'classify.run': method<ClassifyRunInfo>()(IdInput, 'One classify run.'),
+  'classify.results': method<{ total: number; rows: ClassifyRow[] }>()(ClassifyResultsQuery, "A filtered, sorted page of a run's results."),
+  'classify.resume': method<{ runId: string; jobId: string }>()(IdInput, 'Resume a paused or interrupted classify run; files already classified are skipped.'),
+  'classify.undo': method<ClassifyUndoReport>()(IdInput, "Put a run's moved files back and remove its unchanged copies."),
+  'classify.correct': method<{ updated: number }>()(ClassifyCorrectInput, 'Set (or with null clear) the corrected label of files in a run.'),
+  'classify.toDataset': method<{ added: number; already: number; labelled: number; skipped: { path: string; reason: string }[] }>()(
+    ClassifyToDatasetInput,
+    "Add a run's corrected (or chosen) images to a dataset as labelled training data."
+  ),
+  'classify.export': method<{ path: string; rows: number }>()(ClassifyExportInput, "Write a run's results as CSV or JSON."),
+  'classify.thumb': method<{ dataUrl: string | null }>()(ClassifyThumbInput, 'A small PNG of a file in a run (where it is now).'),
 
   'generate.start': method<Job>()(GenerateStartInput, 'Queue a generation job (runs in the ML worker); images are saved to the gallery with their recipe.'),
   'gallery.list': method<GalleryPage>()(GalleryListInput, 'A filtered, searched, sorted page of generated images.'),
@@ -429,7 +453,7 @@ export interface Events {
   /** A job changed state (queued, running, done, ...). Carries the whole job. */
   'job.state': Job
   /** Something in the library changed; front ends refetch queries of that domain. */
-  'library.changed': { domain: 'datasets' | 'items' | 'labels' | 'models' | 'runs' | 'gallery' | 'settings'; id?: string }
+  'library.changed': { domain: 'datasets' | 'items' | 'labels' | 'models' | 'runs' | 'gallery' | 'settings' | 'classify'; id?: string }
   /** Rows of a running generation, throttled to a steady frame rate. */
   'generate.preview': GeneratePreview
 }

@@ -21,6 +21,7 @@ import { registerGalleryCommands } from '../gallery/cli'
 import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
 import { registerTrainCommand } from '../ml/train/cli'
+import { registerClassifyCommand } from '../classify/cli'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -255,6 +256,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
   // --- train ---------------------------------------------------------------
   registerTrainCommand(program, { open: () => open(), print, runJob: runJobInForeground, jobOutcome })
+
+  // --- classify ------------------------------------------------------------
+  registerClassifyCommand(program, { open: () => open(), print, runJob: runJobInForeground, jobOutcome })
 
   // --- model, generate ------------------------------------------------------
   registerModelCommands(program, {

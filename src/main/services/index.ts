@@ -8,6 +8,7 @@ import { datasetServices } from '../datasets/services'
 import { galleryServices } from '../gallery/handlers'
 import { labelServices } from '../labels/handlers'
 import { trainServices } from '../ml/train/handlers'
+import { classifyServices } from '../classify/handlers'
 import { APP_VERSION } from './version'
 
 export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
@@ -72,6 +73,7 @@ export function createServices(ctx: AppContext): Handlers {
     ...datasetServices(ctx),
     ...galleryServices(ctx),
     ...trainServices(ctx),
+    ...classifyServices(ctx),
     ...labelServices(ctx)
   }
 }
