@@ -312,6 +312,24 @@ export const ModelProbeInput = z
   .object({ backbone: Ref, dataset: Ref, name: Name.optional(), steps: z.number().int().min(1).max(100_000).optional() })
   .strict()
 export const ModelTryInput = z.object({ ref: Ref, path: FilePath, topK: z.number().int().min(1).max(100).optional() }).strict()
+/** Largest image models.tryImage accepts (decoded bytes). */
+export const TRY_IMAGE_MAX_BYTES = 8 * 1024 * 1024
+/** Try an image sent as bytes (the browser host cannot name a file on the back end's machine). */
+export const ModelTryImageInput = z
+  .object({
+    ref: Ref,
+    /** The file's bytes, base64 (no data: prefix). */
+    data: z.string().min(4).max(Math.ceil(TRY_IMAGE_MAX_BYTES / 3) * 4, `the image must be at most ${TRY_IMAGE_MAX_BYTES / 1024 / 1024} MB`).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+    /** The file's name, for messages. */
+    name: z.string().trim().min(1).max(255).optional(),
+    topK: z.number().int().min(1).max(100).optional()
+  })
+  .strict()
+
+/** The first-run sample library (built-in models + sample dataset) and what of it is present. */
+export interface SampleStatus {
+  models: { name: string; present: boolean; modelId: string | null }[]
+  dataset: { name: string; present: boolean; datasetId: string | null; items: number; shipped: number }
 
 // ---------------------------------------------------------------------------
 // Methods
@@ -379,6 +397,9 @@ export const methods = {
   }>()(ModelProbeInput, "Fit a linear probe on an imported ONNX feature extractor over a dataset's labelled images (test split held out): a new classifier based on it."),
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
+  'models.tryImage': method<ModelTryResult>()(ModelTryImageInput, 'models.try on an image sent as base64 bytes (at most 8 MB).'),
+  'samples.status': method<SampleStatus>()(Empty, 'Which parts of the sample library (built-in models, sample dataset) are in this library.'),
+  'samples.reset': method<SampleSeedResult>()(Empty, 'Re-import the missing parts of the sample library; removes nothing.'),
 
   'labels.assign': method<LabelChangeResult>()(LabelsAssignInput, 'Set (or with null clear) the human label of items: one undo step, saved at once.'),
   'labels.accept': method<LabelChangeResult>()(LabelsAcceptInput, "Accept a model's cached prediction as the human label of items (one undo step)."),

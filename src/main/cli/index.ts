@@ -17,6 +17,7 @@ import { type VerifyResult } from '../jobs'
 import { resolveLibraryDir } from '../library/location'
 import { createServices } from '../services'
 import { APP_ROOT, APP_VERSION } from '../services/version'
+import { seedOnFirstStart } from '../samples'
 import { registerGalleryCommands } from '../gallery/cli'
 import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
@@ -145,6 +146,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
         rendererDir: join(APP_ROOT, 'out', 'renderer')
       })
       print({ url: host.url, port: host.port, libraryPath: host.context.library.paths.root }, (v) => `Tessera Studio: ${v.url}`)
+      // First start with an empty library: the built-in models and the sample dataset (src/main/samples).
+      await seedOnFirstStart(host.context).catch((e: unknown) => process.stderr.write(`Could not import the sample library: ${e instanceof Error ? e.message : String(e)}\n`))
       process.stderr.write(`Library: ${host.context.library.paths.root}. Press Ctrl+C to stop.\n`)
       if (o.open) openBrowser(host.url)
       await new Promise<void>((resolve) => {

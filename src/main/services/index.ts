@@ -10,6 +10,8 @@ import { labelServices } from '../labels/handlers'
 import { trainServices } from '../ml/train/handlers'
 import { classifyServices } from '../classify/handlers'
 import { APP_VERSION } from './version'
+import { importMissingSamples, sampleStatus } from '../samples'
+import { tryImageBytes } from '../samples/try-image'
 
 export type Handler<M extends MethodName> = (input: MethodParsedInput<M>) => MethodResult<M> | Promise<MethodResult<M>>
 export type Handlers = { [M in MethodName]: Handler<M> }
@@ -67,6 +69,9 @@ export function createServices(ctx: AppContext): Handlers {
     'models.probe': (input) => ctx.models.probe(input.backbone, input.dataset, { ...(input.name ? { name: input.name } : {}), ...(input.steps ? { steps: input.steps } : {}) }),
     'runtime.report': () => ctx.models.runtimeReport(),
     'models.try': (input) => ctx.models.try(input.ref, input.path, input.topK),
+    'models.tryImage': (input) => tryImageBytes(ctx, input),
+    'samples.status': () => sampleStatus(ctx),
+    'samples.reset': () => importMissingSamples(ctx),
 
     'library.verify': () => jobs.enqueue('library.verify', {}),
 

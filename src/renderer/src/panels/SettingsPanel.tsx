@@ -18,6 +18,7 @@ import type { ReactNode } from 'react'
 import type { Settings } from '../../../shared/contract'
 import { useApiMutation, useApiQuery } from '../api/hooks'
 import { PanelBody, PanelHeader, Section } from '../components/common'
+import { SampleLibrarySection } from '../models/SampleLibrarySection'
 import { useNotify } from '../app/notify'
 import { monoFamily } from '../app/theme'
 
@@ -106,6 +107,8 @@ export function SettingsPanel() {
               )}
             </Row>
           </Section>
+
+          <SampleLibrarySection />
 
           <Section title="About" description="This studio and the library it works on.">
             {info.data ? (

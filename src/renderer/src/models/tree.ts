@@ -1,0 +1,63 @@
+// Models as a lineage tree: each base model followed by its fine-tunes (depth-first), roots
+// in the order built-in, imported, trained, then by name. A model whose base was removed is a root.
+
+import type { ModelSummary } from '../../../shared/contract'
+
+export interface TreeRow {
+  model: ModelSummary
+  depth: number
+  /** Ancestors of the row were collapsed into it: none here (kept for a future collapse). */
+  children: number
+}
+
+const sourceOrder: Record<ModelSummary['source'], number> = { builtin: 0, imported: 1, trained: 2 }
+
+export function lineageRows(models: readonly ModelSummary[]): TreeRow[] {
+  const byId = new Map(models.map((m) => [m.id, m]))
+  const kids = new Map<string, ModelSummary[]>()
+  const roots: ModelSummary[] = []
+  for (const m of models) {
+    if (m.parentId && byId.has(m.parentId) && m.parentId !== m.id) {
+      const list = kids.get(m.parentId) ?? []
+      list.push(m)
+      kids.set(m.parentId, list)
+    } else roots.push(m)
+  }
+  const cmp = (a: ModelSummary, b: ModelSummary): number =>
+    sourceOrder[a.source] - sourceOrder[b.source] || a.name.localeCompare(b.name, undefined, { sensitivity: 'base', numeric: true })
+  const rows: TreeRow[] = []
+  const seen = new Set<string>()
+  const visit = (m: ModelSummary, depth: number): void => {
+    if (seen.has(m.id)) return
+    seen.add(m.id)
+    const children = (kids.get(m.id) ?? []).slice().sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    rows.push({ model: m, depth, children: children.length })
+    for (const c of children) visit(c, depth + 1)
+  }
+  for (const r of roots.sort(cmp)) visit(r, 0)
+  // A parent cycle (should not happen) would leave models unvisited: list them as roots.
+  for (const m of models) if (!seen.has(m.id)) visit(m, 0)
+  return rows
+}
+
+/** Palette colours in [-1, 1] -> CSS rgb(). */
+export function paletteCss(colour: readonly number[]): string {
+  const c = (v: number | undefined): number => Math.max(0, Math.min(255, Math.round((((v ?? -1) + 1) / 2) * 255)))
+  return `rgb(${c(colour[0])}, ${c(colour[1])}, ${c(colour[2])})`
+}
+
+export function formatParameters(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`
+  return String(n)
+}
+
+export function modelIdFromHash(hash: string): string | null {
+  const m = /^#\/models\/([^/?#]+)/.exec(hash)
+  return m?.[1] ? decodeURIComponent(m[1]) : null
+}
+
+export function openModel(id: string | null): void {
+  window.location.hash = id ? `#/models/${encodeURIComponent(id)}` : '#/models'
+}
