@@ -330,6 +330,15 @@ export const ModelTryImageInput = z
 export interface SampleStatus {
   models: { name: string; present: boolean; modelId: string | null }[]
   dataset: { name: string; present: boolean; datasetId: string | null; items: number; shipped: number }
+  /** When the library was seeded on first start; null when it never was. */
+  seededAt: string | null
+}
+export interface SampleSeedResult {
+  /** Built-in models imported now. */
+  modelsImported: string[]
+  /** The dataset import job started now (null when nothing was missing). */
+  datasetJob: Job | null
+}
 
 // ---------------------------------------------------------------------------
 // Methods
