@@ -123,16 +123,27 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
           })
         )
 
-      let batch = await nextBatch()
-      let prepared = batch ? prepare(batch) : null
-      while (batch && prepared) {
+      // Up to PREFETCH batches read and decoded ahead (sharp and file reads run on libuv's
+      // thread pool) while the model runs the current one; memory is bounded by that depth.
+      const PREFETCH = 2
+      const queue: Promise<Prepared[]>[] = []
+      let exhausted = false
+      const fill = async (): Promise<void> => {
+        while (!exhausted && queue.length < PREFETCH) {
+          const b = await nextBatch()
+          if (!b) exhausted = true
+          else {
+            const p = prepare(b)
+            p.catch(() => undefined)
+            queue.push(p)
+          }
+        }
+      }
+      await fill()
+      while (queue.length) {
         ctx.signal.throwIfAborted()
-        const items = await prepared
-        // Decode the next batch while the model runs this one.
-        batch = await nextBatch()
-        prepared = batch ? prepare(batch) : null
-        prepared?.catch(() => undefined)
-
+        const items = await queue.shift()!
+        await fill()
         const good = items.filter((i) => i.file)
         let probs: number[][] = []
         if (good.length) {

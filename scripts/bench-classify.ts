@@ -1,0 +1,96 @@
+// npm run bench:classify [-- --count N] [-- --batch B] [-- --side PX]
+// End-to-end images/s of a classify job (walk, read, hash, decode + resize + tokenize, model,
+// results written to the library, CSV) on N generated JPEGs, against the model's pure inference
+// rate on the same images pre-decoded (model input tensors in memory), in the same run.
+// Default: 2000 images of 64x48 with the fixture classifier (imagegpt-tiny-cls, 8x8 input):
+// about a minute on a loaded 2-core machine. The issue's 5k: --count 5000.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+
+import { loadPredictor } from '../src/main/classify/predictor'
+import { walkFiles } from '../src/main/classify/scan'
+import { createContext } from '../src/main/context'
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : def
+}
+
+async function main(): Promise<void> {
+  const count = arg('count', 2000)
+  const batch = arg('batch', 32)
+  const side = arg('side', 64)
+  const fixture = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
+  const tmp = mkdtempSync(path.join(tmpdir(), 'tessera-bench-classify-'))
+  const ctx = createContext({ libraryDir: path.join(tmp, 'lib'), host: 'cli' })
+  try {
+    const model = await ctx.models.import(fixture, { name: 'bench-cls' })
+    const src = path.join(tmp, 'images')
+    process.stderr.write(`writing ${count} ${side}x${Math.round(side * 0.75)} JPEGs...\n`)
+    const h = Math.round(side * 0.75)
+    for (let i = 0; i < count; i++) {
+      const dir = path.join(src, `d${Math.floor(i / 500)}`)
+      if (i % 500 === 0) mkdirSync(dir, { recursive: true })
+      const raw = Buffer.alloc(side * h * 3)
+      for (let j = 0; j < raw.length; j++) raw[j] = (j * (3 + (i % 11)) + i * 17) & 255
+      writeFileSync(path.join(dir, `img-${i}.jpg`), await sharp(raw, { raw: { width: side, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer())
+    }
+
+    // Pure inference: every image decoded first, then only the model, batch by batch.
+    const predictor = await loadPredictor(ctx.models, ctx.repos.models, model.id, batch)
+    const files: string[] = []
+    for await (const e of walkFiles([src])) files.push(e.path)
+    // Read + decode alone (parallel within a batch, as the job does): the other half of the pipeline.
+    const inputs: (Int32Array | Float32Array)[] = []
+    const td = performance.now()
+    for (let i = 0; i < files.length; i += batch) {
+      const got = await Promise.all(files.slice(i, i + batch).map((f) => predictor.prepare(f, path.basename(f))))
+      for (const g of got) inputs.push(g.input)
+    }
+    const decodeRate = files.length / ((performance.now() - td) / 1000)
+    await predictor.predict(inputs.slice(0, batch)) // warm-up: graph compiled
+    let t = performance.now()
+    for (let i = 0; i < inputs.length; i += batch) await predictor.predict(inputs.slice(i, i + batch))
+    const inferS = (performance.now() - t) / 1000
+    const inferRate = inputs.length / inferS
+
+    // End to end: a classify job with a CSV, as `tessera classify` runs it.
+    const rssBefore = process.memoryUsage().rss
+    let rssMax = rssBefore
+    const probe = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 200)
+    t = performance.now()
+    const job = ctx.jobs.enqueue('classify', { folders: [src], model: model.id, threshold: 0.5, action: 'none', dryRun: false, recursive: true, topK: 3, out: path.join(tmp, 'out.csv'), batchSize: batch })
+    ctx.jobs.start((row) => row.id === job.id)
+    const final = await ctx.jobs.wait(job.id)
+    const e2eS = (performance.now() - t) / 1000
+    clearInterval(probe)
+    if (final.state !== 'done') throw new Error(`job ${final.state}: ${final.error}`)
+    const e2eRate = count / e2eS
+    const report = {
+      images: count,
+      imageSize: `${side}x${h} JPEG`,
+      model: 'imagegpt-tiny-cls (8x8, 3 labels)',
+      batch,
+      endToEndImagesPerS: Number(e2eRate.toFixed(1)),
+      pureInferenceImagesPerS: Number(inferRate.toFixed(1)),
+      decodeOnlyImagesPerS: Number(decodeRate.toFixed(1)),
+      cpus: (await import('node:os')).cpus().length,
+      ratio: Number((e2eRate / inferRate).toFixed(3)),
+      endToEndS: Number(e2eS.toFixed(2)),
+      inferenceS: Number(inferS.toFixed(2)),
+      rssGrowthMb: Number(((rssMax - rssBefore) / 1048576).toFixed(1))
+    }
+    console.log(JSON.stringify(report, null, 2))
+    process.stderr.write(
+      `end to end ${report.endToEndImagesPerS} images/s vs pure inference ${report.pureInferenceImagesPerS} images/s on pre-decoded tensors (${(report.ratio * 100).toFixed(0)}%); read + decode alone ${report.decodeOnlyImagesPerS} images/s\n`
+    )
+  } finally {
+    await ctx.close()
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+void main()
