@@ -65,7 +65,8 @@ const domainPrefixes: Record<Events['library.changed']['domain'], string[]> = {
   models: ['models.'],
   runs: ['runs.', 'models.'],
   gallery: ['gallery.'],
-  settings: ['settings.']
+  settings: ['settings.'],
+  classify: ['classify.']
 }
 
 export function invalidateDomain(client: QueryClient, domain: Events['library.changed']['domain']): void {
