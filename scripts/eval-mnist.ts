@@ -1,0 +1,306 @@
+// `npm run eval:mnist -- --library DIR [options]`: tessera-digits on MNIST through the product's
+// own pipeline (`tessera train`, `tessera generate`, `tessera classify`, `tessera model score`),
+// on the dataset `npm run import:mnist` made (train / val / test splits from folders).
+//
+//   1. base model: `tessera-digits` in the library (imported from resources/models/tessera-digits
+//      with `tessera model import` when missing);
+//   2. probe: `tessera train --objective probe --layer L` (iGPT linear probe on the pooled features
+//      of layer L; L defaults to the layer eval:digits chose on the 5,000 held-out images, recorded
+//      in the model folder's eval.json, else the last one);
+//   3. joint: `tessera train --objective joint` (L_clf + L_gen fine-tune of the whole model);
+//   4. bits per token of the test images under the base and the joint model (`tessera model score`);
+//   5. class-conditional samples: `tessera generate --class k` (N per digit) from the joint model and
+//      from the base model, classified by the joint model's classifier (`tessera classify`): the
+//      share assigned to the requested digit;
+//   6. the joint model exported (`tessera model export`, Hugging Face layout with `score.weight`)
+//      to <library>/exports/; `--ship` then copies it over resources/models/tessera-digits
+//      (model.safetensors + config.json) - only when the joint run completed and its test accuracy
+//      is measured.
+//
+// Resumable: each finished stage is recorded in <library>/eval-mnist-state.json and skipped on the
+// next run; a training run that was interrupted (Ctrl-C, crash, kill) is continued with
+// `tessera train --resume <run>`.
+// Results: printed, and written to resources/models/tessera-digits/eval-mnist.json (--out).
+//
+// Options: --dataset MNIST  --base tessera-digits  --model-dir resources/models/tessera-digits
+//          --probe-layer L  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
+//          --samples-per-class N (20)  --seed S (1)  --out FILE  --no-write  --ship
+
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { REPO_ROOT, tessera, tesseraJson } from './lib/tessera-cli'
+
+interface ClassMetrics {
+  name: string
+  precision: number
+  recall: number
+  f1: number
+  support: number
+}
+interface TrainJson {
+  id: string
+  name: string
+  runId: string
+  objective: string
+  reason: string
+  steps: number
+  durationS: number
+  metrics: {
+    split: string
+    classification?: { accuracy: number; count: number; macroF1: number; ece: number; perClass: ClassMetrics[]; confusion?: number[][] }
+    bitsPerToken?: number
+    bitsPerTokenUnconditional?: number
+  }
+}
+interface StageRecord {
+  runId?: string
+  result?: TrainJson
+  wallS?: number
+}
+interface State {
+  dataset: string
+  base: string
+  probe: StageRecord & { layer?: number }
+  joint: StageRecord
+  bits?: { base: number; joint: number; images: number }
+  samples?: SamplesResult
+  exported?: string
+}
+interface SamplesResult {
+  perClass: number
+  temperature: number
+  judgedBy: string
+  fromJoint: { share: number; perDigit: number[] }
+  fromBase: { share: number; perDigit: number[] }
+}
+
+const log = (s: string): void => void process.stderr.write(s + '\n')
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      library: { type: 'string' },
+      dataset: { type: 'string', default: 'MNIST' },
+      base: { type: 'string', default: 'tessera-digits' },
+      'model-dir': { type: 'string', default: 'resources/models/tessera-digits' },
+      'probe-layer': { type: 'string' },
+      'joint-steps': { type: 'string', default: '300' },
+      'joint-batch': { type: 'string', default: '16' },
+      'joint-lr': { type: 'string' },
+      'eval-every': { type: 'string', default: '50' },
+      'samples-per-class': { type: 'string', default: '20' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      ship: { type: 'boolean', default: false }
+    }
+  })
+  if (!values.library) throw new Error('--library DIR is required (the library `npm run import:mnist` imported MNIST into).')
+  const lib = resolve(values.library)
+  const modelDir = resolve(REPO_ROOT, values['model-dir'])
+  const outFile = resolve(REPO_ROOT, values.out ?? join(values['model-dir'], 'eval-mnist.json'))
+  const stateFile = join(lib, 'eval-mnist-state.json')
+  const started = Date.now()
+  const state: State = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as State)
+    : { dataset: values.dataset, base: values.base, probe: {}, joint: {} }
+  if (state.dataset !== values.dataset || state.base !== values.base) {
+    throw new Error(`${stateFile} belongs to dataset "${state.dataset}" / base "${state.base}"; delete it to evaluate another pair.`)
+  }
+  const save = (): void => writeFileSync(stateFile, JSON.stringify(state, null, 2) + '\n')
+
+  // 0. The dataset and the base model.
+  const ds = await tesseraJson<{ id: string; itemCount?: number; stats?: unknown }>(lib, ['dataset', 'show', values.dataset], { quiet: true }).catch(() => {
+    throw new Error(`No dataset "${values.dataset}" in ${lib}: run \`npm run import:mnist -- --library ${values.library}\` first.`)
+  })
+  const shown = await tessera(['--library', lib, '--json', 'model', 'show', values.base], { quiet: true })
+  if (shown.code !== 0) {
+    log(`Importing ${modelDir} as "${values.base}" …`)
+    await tesseraJson(lib, ['model', 'import', modelDir, '--name', values.base])
+  }
+  const evalDigits = join(modelDir, 'eval.json')
+  const chosen = existsSync(evalDigits)
+    ? (JSON.parse(readFileSync(evalDigits, 'utf8')) as { mnistTest?: { linearProbe?: { layer?: number } } }).mnistTest?.linearProbe?.layer
+    : undefined
+  const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { n_layer: number }
+  const layer = values['probe-layer'] ? Number(values['probe-layer']) : (state.probe.layer ?? chosen ?? config.n_layer)
+  const layerWhy = values['probe-layer'] ? 'given' : chosen !== undefined ? 'chosen by eval:digits on the 5,000 held-out images' : 'the last layer (no eval.json)'
+
+  // 1-2. probe and joint, each resumable.
+  const train = async (stage: 'probe' | 'joint', args: string[]): Promise<TrainJson> => {
+    const rec = state[stage]
+    if (rec.result) {
+      log(`${stage}: done before (run ${rec.result.runId}), skipping.`)
+      return rec.result
+    }
+    const t0 = Date.now()
+    const onStderrLine = (line: string): void => {
+      const m = /^(?:Run|Resuming run) (\S+) \(job/.exec(line)
+      if (m && m[1] !== rec.runId) {
+        rec.runId = m[1]
+        save()
+      }
+    }
+    const full = rec.runId ? ['train', '--resume', rec.runId] : ['train', '--dataset', values.dataset, '--base', values.base, ...args]
+    log(`${stage}: tessera ${full.join(' ')}`)
+    const r = await tesseraJson<TrainJson>(lib, full, { onStderrLine })
+    rec.result = r
+    rec.wallS = (rec.wallS ?? 0) + (Date.now() - t0) / 1000
+    save()
+    return r
+  }
+  state.probe.layer = layer
+  const probe = await train('probe', ['--objective', 'probe', '--layer', String(layer), '--seed', values.seed, '--name', `${values.base} probe L${layer} (${values.dataset})`])
+  const jointArgs = ['--objective', 'joint', '--steps', values['joint-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
+  if (values['joint-lr']) jointArgs.push('--lr', values['joint-lr'])
+  const joint = await train('joint', [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset})`])
+
+  // 3. Bits per token of the test images (unconditional: SOS start, as `model score` measures).
+  const testDir = await testFolder(lib, values.dataset)
+  if (!state.bits && testDir) {
+    const files = listPngs(testDir)
+    const mean = async (model: string): Promise<number> => {
+      const s = await tesseraJson<({ bitsPerToken: number } | { error: string })[]>(lib, ['model', 'score', ...files, '--model', model], { quiet: true })
+      const ok = s.filter((x): x is { bitsPerToken: number } => 'bitsPerToken' in x)
+      return ok.reduce((a, x) => a + x.bitsPerToken, 0) / ok.length
+    }
+    log(`Bits per token of ${files.length} test images …`)
+    state.bits = { base: await mean(values.base), joint: await mean(joint.id), images: files.length }
+    save()
+  }
+
+  // 4. Class-conditional samples judged by the joint classifier.
+  if (!state.samples) {
+    const n = Number(values['samples-per-class'])
+    const judge = async (model: string, tag: string): Promise<{ share: number; perDigit: number[] }> => {
+      const root = join(lib, 'eval-mnist-samples', tag)
+      for (let k = 0; k < 10; k++) {
+        const dir = join(root, String(k))
+        if (existsSync(dir) && listPngs(dir).length >= n) continue
+        await tesseraJson(lib, ['generate', '--model', model, '--class', String(k), '--count', String(n), '--seed', String(1000 + k), '--temperature', '1', '--out', dir, '--no-gallery'], { quiet: true })
+      }
+      const csv = join(root, 'classified.csv')
+      await tesseraJson(lib, ['classify', root, '--model', joint.id, '--out', csv], { quiet: true })
+      const perDigit = new Array<number>(10).fill(0)
+      let agree = 0
+      let total = 0
+      for (const row of readFileSync(csv, 'utf8').trim().split('\n').slice(1)) {
+        const [path, label] = parseCsvRow(row)
+        if (!path?.endsWith('.png')) continue
+        const want = basename(dirname(path))
+        total++
+        if (label === want) {
+          agree++
+          perDigit[Number(want)]!++
+        }
+      }
+      if (total !== 10 * n) throw new Error(`${csv}: ${total} classified samples, expected ${10 * n}.`)
+      return { share: agree / total, perDigit: perDigit.map((a) => a / n) }
+    }
+    log(`Class-conditional samples (${n} per digit) …`)
+    const fromJoint = await judge(joint.id, 'joint')
+    const fromBase = await judge(values.base, 'base')
+    state.samples = { perClass: n, temperature: 1, judgedBy: 'the joint fine-tune\'s classifier', fromJoint, fromBase }
+    save()
+  }
+
+  // 5. Export the joint model (classifier head included); ship only on --ship.
+  if (!state.exported) {
+    const dest = join(lib, 'exports', `tessera-digits-joint-${joint.runId}`)
+    if (!existsSync(dest)) await tesseraJson(lib, ['model', 'export', joint.id, '--out', dest], { quiet: true })
+    state.exported = dest
+    save()
+  }
+  if (values.ship) {
+    if (!joint.metrics.classification) throw new Error('The joint run has no measured test accuracy; not shipping it.')
+    for (const f of ['model.safetensors', 'config.json']) copyFileSync(join(state.exported, f), join(modelDir, f))
+    log(`Shipped the joint model into ${modelDir} (model.safetensors, config.json).`)
+  }
+
+  const cls = (r: TrainJson): Record<string, unknown> => ({
+    modelId: r.id,
+    runId: r.runId,
+    split: r.metrics.split,
+    testImages: r.metrics.classification?.count,
+    accuracy: r.metrics.classification?.accuracy,
+    macroF1: r.metrics.classification?.macroF1,
+    ece: r.metrics.classification?.ece,
+    perClass: r.metrics.classification?.perClass.map((c) => ({ name: c.name, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support })),
+    steps: r.steps,
+    trainS: r.durationS,
+    reason: r.reason
+  })
+  const result = {
+    evaluatedAt: new Date().toISOString(),
+    pipeline: 'tessera train / generate / classify / model score (scripts/eval-mnist.ts)',
+    dataset: { name: values.dataset, id: ds.id, items: ds.itemCount, stats: ds.stats },
+    base: values.base,
+    probe: { layer, layerWhy, ...cls(probe), wallS: state.probe.wallS },
+    joint: { ...cls(joint), config: { steps: Number(values['joint-steps']), batch: Number(values['joint-batch']), lr: values['joint-lr'] ?? 'auto', evalEvery: Number(values['eval-every']), seed: Number(values.seed) }, wallS: state.joint.wallS, exported: state.exported },
+    bitsPerTokenTest: state.bits,
+    conditionalSamples: state.samples,
+    thisInvocationWallS: (Date.now() - started) / 1000
+  }
+  log(
+    [
+      `probe (layer ${layer}): test accuracy ${pct(probe.metrics.classification?.accuracy ?? NaN)} of ${probe.metrics.classification?.count}`,
+      `joint: test accuracy ${pct(joint.metrics.classification?.accuracy ?? NaN)} of ${joint.metrics.classification?.count}`,
+      ...(joint.metrics.classification?.perClass ?? []).map((c) => `  ${c.name}: P ${c.precision.toFixed(3)} R ${c.recall.toFixed(3)} F1 ${c.f1.toFixed(3)}`),
+      `bits/token on the test images: base ${state.bits?.base.toFixed(4)}, joint ${state.bits?.joint.toFixed(4)}`,
+      `class-conditional samples assigned to the requested digit: joint model ${pct(state.samples!.fromJoint.share)}, base model ${pct(state.samples!.fromBase.share)}`
+    ].join('\n')
+  )
+  console.log(JSON.stringify(result, null, 2))
+  if (!values['no-write']) {
+    mkdirSync(dirname(outFile), { recursive: true })
+    writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n')
+    log(`Wrote ${outFile}`)
+  }
+}
+
+function listPngs(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => join(dir, f))
+}
+
+/** The test folder of the tree import:mnist wrote (it records the tree in <library>/mnist-tree.json). */
+async function testFolder(lib: string, datasetName: string): Promise<string | null> {
+  const rec = join(lib, 'mnist-tree.json')
+  const trees = existsSync(rec) ? (JSON.parse(readFileSync(rec, 'utf8')) as Record<string, string>) : {}
+  const src = trees[datasetName]
+  if (src && existsSync(join(src, 'test'))) return join(src, 'test')
+  log(`${rec} names no tree with test/ for "${datasetName}"; skipping bits per token.`)
+  return null
+}
+
+/** One CSV row (RFC 4180 quoting). */
+function parseCsvRow(row: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  let quoted = false
+  for (let i = 0; i < row.length; i++) {
+    const ch = row[i]!
+    if (quoted) {
+      if (ch === '"' && row[i + 1] === '"') {
+        cur += '"'
+        i++
+      } else if (ch === '"') quoted = false
+      else cur += ch
+    } else if (ch === '"') quoted = true
+    else if (ch === ',') {
+      out.push(cur)
+      cur = ''
+    } else cur += ch
+  }
+  out.push(cur)
+  return out
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err))
+  process.exit(1)
+})
