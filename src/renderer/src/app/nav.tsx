@@ -9,6 +9,7 @@ import LabelOutlinedIcon from '@mui/icons-material/LabelOutlined'
 import ModelTrainingOutlinedIcon from '@mui/icons-material/ModelTrainingOutlined'
 import PhotoLibraryOutlinedIcon from '@mui/icons-material/PhotoLibraryOutlined'
 import SettingsOutlinedIcon from '@mui/icons-material/SettingsOutlined'
+import { ClassifyPanel } from '../panels/ClassifyPanel'
 import { DatasetsPanel } from '../panels/DatasetsPanel'
 import { GalleryPanel } from '../panels/GalleryPanel'
 import { GeneratePanel } from '../panels/GeneratePanel'
@@ -44,19 +45,7 @@ export const panels: PanelDef[] = [
     )
   },
   { id: 'train', label: 'Train', icon: <ModelTrainingOutlinedIcon />, group: 'work', render: () => <TrainPanel /> },
-  {
-    id: 'classify',
-    label: 'Classify',
-    icon: <CategoryOutlinedIcon />,
-    group: 'work',
-    render: () => (
-      <PendingPanel
-        title="Classify"
-        subtitle="Batch-classify folders of images with a trained model."
-        what="Here you will classify folders of images with a model, export the results as CSV and sort files into class folders."
-      />
-    )
-  },
+  { id: 'classify', label: 'Classify', icon: <CategoryOutlinedIcon />, group: 'work', render: () => <ClassifyPanel /> },
   {
     id: 'generate',
     label: 'Generate',
