@@ -55,11 +55,14 @@ export function runCli(libraryDir: string, args: string[]): string {
   return result.stdout
 }
 
-/** Starts `tessera --library DIR serve --port 0 --no-open` and waits for the URL it prints. */
-export function startHost(libraryDir: string): Promise<RunningHost> {
+/**
+ * Starts `tessera --library DIR serve --port 0 --no-open` and waits for the URL it prints.
+ * An empty library stays empty (TESSERA_SAMPLES=0) unless `samples` asks for the first-run sample library.
+ */
+export function startHost(libraryDir: string, options: { samples?: boolean } = {}): Promise<RunningHost> {
   const child = spawn(process.execPath, [cli(), '--library', libraryDir, 'serve', '--port', '0', '--no-open'], {
     cwd: root,
-    env: { ...process.env, TESSERA_LIBRARY: libraryDir },
+    env: { ...process.env, TESSERA_LIBRARY: libraryDir, TESSERA_SAMPLES: options.samples ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''
@@ -93,28 +96,13 @@ export interface Chromium {
 
 /** Debian Chromium (or $TESSERA_CHROMIUM, or the packaged fallback); null with the reason when none is usable. */
 export async function findChromium(): Promise<{ chromium: Chromium | null; reason: string }> {
-  const finderPath = join(root, 'scripts', 'find-chromium.mjs')
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync'
-  ]
   try {
-    if (existsSync(finderPath)) {
-      const finder = (await import(finderPath)) as {
-        findChromium: () => Promise<{ executablePath: string; source: string }>
-        CHROMIUM_ARGS?: string[]
-      }
-      const found = await finder.findChromium()
-      return { chromium: { ...found, args: finder.CHROMIUM_ARGS ?? args }, reason: '' }
+    const finder = (await import(join(root, 'scripts', 'find-chromium.mjs'))) as {
+      findChromium: () => Promise<{ executablePath: string; source: string }>
+      CHROMIUM_ARGS: string[]
     }
-    const path = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium'
-    if (existsSync(path)) return { chromium: { executablePath: path, source: path, args }, reason: '' }
-    return { chromium: null, reason: `no Chromium at ${path}; install Debian's chromium or set TESSERA_CHROMIUM` }
+    const found = await finder.findChromium()
+    return { chromium: { ...found, args: finder.CHROMIUM_ARGS }, reason: '' }
   } catch (error) {
     return { chromium: null, reason: error instanceof Error ? error.message : String(error) }
   }

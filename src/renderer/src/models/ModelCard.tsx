@@ -20,7 +20,7 @@ import { Section, formatDate } from '../components/common'
 import { ConfusionMatrix } from '../train/ConfusionMatrix'
 import { LineChart } from '../train/LineChart'
 import { DeleteModelDialog, ExportModelDialog, RenameModelDialog } from './dialogs'
-import { formatParameters, openModel, paletteCss } from './tree'
+import { formatParameters, metricLabel, paletteCss, scalarMetrics } from '../../../shared/model-view'
 import { TryIt } from './TryIt'
 
 const sourceLabel: Record<ModelDetail['source'], string> = { builtin: 'Built-in', imported: 'Imported', trained: 'Fine-tuned' }
@@ -67,20 +67,6 @@ function ClassChips({ names, testId }: { names: string[]; testId: string }) {
       {names.length > 200 && <Chip label={`+${names.length - 200} more`} size="small" />}
     </Stack>
   )
-}
-
-const fmtNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(3))
-
-/** Scalar metrics, one level of nesting flattened ("classification.accuracy"). */
-export function scalarMetrics(metrics: unknown): { key: string; value: string }[] {
-  const out: { key: string; value: string }[] = []
-  const walk = (v: unknown, prefix: string, depth: number): void => {
-    if (typeof v === 'number' && Number.isFinite(v)) out.push({ key: prefix, value: fmtNumber(v) })
-    else if (typeof v === 'string' && depth > 0 && v.length < 80) out.push({ key: prefix, value: v })
-    else if (depth < 2 && obj(v)) for (const [k, x] of Object.entries(obj(v)!)) if (k !== 'perClass' && k !== 'confusion' && k !== 'misclassified') walk(x, prefix ? `${prefix}.${k}` : k, depth + 1)
-  }
-  walk(metrics, '', 0)
-  return out
 }
 
 function classificationOf(metrics: unknown): TrainClassificationMetrics | null {
@@ -137,7 +123,7 @@ function SampleOutputs({ model }: { model: ModelDetail }) {
     <Stack spacing={1.5}>
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
         {model.conditionClasses.length > 0 && (
-          <TextField select size="small" label="Class" value={className} onChange={(e) => setClassName(e.target.value)} sx={{ width: 140 }} slotProps={{ htmlInput: { 'data-testid': 'samples-class' } }}>
+          <TextField select size="small" label="Class" value={className} onChange={(e) => setClassName(e.target.value)} sx={{ width: 140 }} slotProps={{ htmlInput: { 'data-testid': 'samples-class' }, select: { displayEmpty: true }, inputLabel: { shrink: true } }}>
             <MenuItem value="">Any</MenuItem>
             {model.conditionClasses.map((c) => (
               <MenuItem key={c} value={c}>
@@ -319,7 +305,7 @@ export function ModelCard({ model }: { model: ModelDetail }) {
             {scalars.length > 0 && (
               <Facts>
                 {scalars.map((m) => (
-                  <Fact key={m.key} label={m.key}>
+                  <Fact key={m.key} label={metricLabel(m.key)}>
                     <span data-testid={`metric-${m.key}`}>{m.value}</span>
                   </Fact>
                 ))}
@@ -354,4 +340,4 @@ export function ModelCard({ model }: { model: ModelDetail }) {
   )
 }
 
-export { openModel }
+

@@ -19,7 +19,7 @@ import type { MethodInput, ModelDetail } from '../../../shared/contract'
 import { ApiError } from '../api/errors'
 import { useApiMutation } from '../api/hooks'
 import { useNotify } from '../app/notify'
-import { openModel } from './tree'
+import { openModel } from './nav'
 
 type ImportInput = MethodInput<'models.import'>
 

@@ -18,7 +18,8 @@ import { EmptyState, PanelBody, PanelHeader, Section } from '../components/commo
 import { ModelCard } from '../models/ModelCard'
 import { ImportModelDialog } from '../models/dialogs'
 import { RuntimeSummary } from '../models/RuntimeSection'
-import { lineageRows, modelIdFromHash, openModel } from '../models/tree'
+import { openModel } from '../models/nav'
+import { lineageRows, modelIdFromHash } from '../../../shared/model-view'
 
 const sourceLabel: Record<ModelSummary['source'], string> = { builtin: 'Built-in', imported: 'Imported', trained: 'Fine-tuned' }
 

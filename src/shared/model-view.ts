@@ -1,7 +1,8 @@
-// Models as a lineage tree: each base model followed by its fine-tunes (depth-first), roots
+// Pure helpers of the Models panel (used by src/renderer/src/models; unit-tested in
+// test/unit/samples/models-format.test.ts). Models as a lineage tree: each base model followed by its fine-tunes (depth-first), roots
 // in the order built-in, imported, trained, then by name. A model whose base was removed is a root.
 
-import type { ModelSummary } from '../../../shared/contract'
+import type { ModelSummary } from './contract'
 
 export interface TreeRow {
   model: ModelSummary
@@ -58,6 +59,27 @@ export function modelIdFromHash(hash: string): string | null {
   return m?.[1] ? decodeURIComponent(m[1]) : null
 }
 
-export function openModel(id: string | null): void {
-  window.location.hash = id ? `#/models/${encodeURIComponent(id)}` : '#/models'
+const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null)
+
+/** "bitsPerTokenConditional" -> "bits per token conditional"; "classification.macroF1" -> "classification: macro F1". */
+export function metricLabel(key: string): string {
+  return key
+    .split('.')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/\bF 1\b/g, 'F1').toLowerCase().replace(/\bf1\b/, 'F1').replace(/\bece\b/, 'ECE'))
+    .join(': ')
 }
+
+const fmtNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(3))
+
+/** Scalar metrics, one level of nesting flattened ("classification.accuracy"). */
+export function scalarMetrics(metrics: unknown): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = []
+  const walk = (v: unknown, prefix: string, depth: number): void => {
+    if (typeof v === 'number' && Number.isFinite(v)) out.push({ key: prefix, value: fmtNumber(v) })
+    else if (typeof v === 'string' && depth > 0 && v.length < 80) out.push({ key: prefix, value: v })
+    else if (depth < 2 && obj(v)) for (const [k, x] of Object.entries(obj(v)!)) if (k !== 'perClass' && k !== 'confusion' && k !== 'misclassified') walk(x, prefix ? `${prefix}.${k}` : k, depth + 1)
+  }
+  walk(metrics, '', 0)
+  return out
+}
+

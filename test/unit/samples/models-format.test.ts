@@ -1,0 +1,73 @@
+// Pure helpers of the Models panel: the lineage tree order and depth, palette colours, parameter
+// counts, metric labels and the flattening of recorded metrics.
+
+import { describe, expect, it } from 'vitest'
+import type { ModelSummary } from '../../../src/shared/contract'
+import { formatParameters, lineageRows, metricLabel, modelIdFromHash, paletteCss, scalarMetrics } from '../../../src/shared/model-view'
+
+const m = (id: string, source: ModelSummary['source'], parentId: string | null = null, createdAt = '2026-01-01T00:00:00Z'): ModelSummary => ({
+  id,
+  name: id,
+  kind: 'imagegpt',
+  source,
+  createdAt,
+  parentId
+})
+
+describe('lineageRows', () => {
+  it('puts fine-tunes under their base, depth first, roots built-in first', () => {
+    const rows = lineageRows([
+      m('ft2', 'trained', 'base', '2026-01-03T00:00:00Z'),
+      m('imp', 'imported'),
+      m('ft1', 'trained', 'base', '2026-01-02T00:00:00Z'),
+      m('ft1a', 'trained', 'ft1', '2026-01-04T00:00:00Z'),
+      m('base', 'builtin'),
+      m('orphan', 'trained', 'gone')
+    ])
+    expect(rows.map((r) => [r.model.id, r.depth])).toEqual([
+      ['base', 0],
+      ['ft1', 1],
+      ['ft1a', 2],
+      ['ft2', 1],
+      ['imp', 0],
+      ['orphan', 0]
+    ])
+    expect(rows.find((r) => r.model.id === 'base')?.children).toBe(2)
+  })
+
+  it('lists every model once even with a parent cycle', () => {
+    const rows = lineageRows([m('a', 'trained', 'b'), m('b', 'trained', 'a')])
+    expect(rows.map((r) => r.model.id).sort()).toEqual(['a', 'b'])
+  })
+})
+
+describe('formatting', () => {
+  it('maps palette colours in [-1, 1] to CSS', () => {
+    expect(paletteCss([-1, 0, 1])).toBe('rgb(0, 128, 255)')
+    expect(paletteCss([-2, 2, 0.5])).toBe('rgb(0, 255, 191)')
+  })
+  it('formats parameter counts', () => {
+    expect(formatParameters(950)).toBe('950')
+    expect(formatParameters(28_416)).toBe('28.4 k')
+    expect(formatParameters(825_104)).toBe('825.1 k')
+    expect(formatParameters(124_000_000)).toBe('124.00 M')
+  })
+  it('reads the selected model from the address', () => {
+    expect(modelIdFromHash('#/models/abc%20d')).toBe('abc d')
+    expect(modelIdFromHash('#/models')).toBeNull()
+    expect(modelIdFromHash('#/datasets/x')).toBeNull()
+  })
+  it('labels and flattens metrics, leaving out matrices and lists', () => {
+    expect(metricLabel('bitsPerTokenConditional')).toBe('bits per token conditional')
+    expect(metricLabel('classification.macroF1')).toBe('classification: macro F1')
+    expect(
+      scalarMetrics({ split: 'test', bitsPerToken: 0.5, classification: { accuracy: 0.975, confusion: [[1]], perClass: [], ece: 0.01 }, misclassified: [] })
+    ).toEqual([
+      { key: 'split', value: 'test' },
+      { key: 'bitsPerToken', value: '0.5000' },
+      { key: 'classification.accuracy', value: '0.9750' },
+      { key: 'classification.ece', value: '0.0100' }
+    ])
+    expect(scalarMetrics(null)).toEqual([])
+  })
+})
