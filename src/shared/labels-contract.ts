@@ -56,7 +56,7 @@ export interface PredictedPage {
 }
 
 export interface AcceptAboveResult {
-  /** Items that get (or got) a model label. */
+  /** Items whose model label this sets or changes (or did); ones already so labelled are not counted. */
   count: number
   /** Items above the threshold left alone because a human labelled them. */
   skippedHuman: number
@@ -104,7 +104,7 @@ export const LabelsListInput = z
     model: Ref.optional(),
     /**
      * all: any Datasets filter below; disagree: a human label the model disagrees with;
-     * lowConfidence: predictions under `threshold`; unpredicted: no prediction yet.
+     * lowConfidence: predictions under `threshold` (default 0.5), least sure first.
      */
     mode: z.enum(['all', 'disagree', 'lowConfidence']).optional(),
     threshold: z.number().min(0).max(1).optional(),
@@ -112,6 +112,8 @@ export const LabelsListInput = z
     split: z.enum(['train', 'val', 'test', 'none']).optional(),
     labelSource: z.enum(['human', 'model', 'none']).optional(),
     flag: z.string().min(1).max(64).optional(),
+    sort: z.enum(['name', 'date', 'size']).optional(),
+    desc: z.boolean().optional(),
     offset: z.number().int().min(0).optional(),
     limit: z.number().int().min(1).max(2000).optional()
   })

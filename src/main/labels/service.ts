@@ -46,6 +46,8 @@ export interface ListQuery {
   split?: SplitName | 'none' | undefined
   labelSource?: LabelSourceName | undefined
   flag?: string | undefined
+  sort?: 'name' | 'date' | 'size' | undefined
+  desc?: boolean | undefined
   offset?: number | undefined
   limit?: number | undefined
 }
@@ -241,18 +243,22 @@ export class LabelService {
   acceptAbove(datasetRef: string, modelRef: string, threshold: number, dryRun = false): AcceptAboveResult {
     const datasetId = this.datasetId(datasetRef)
     const modelId = this.modelId(modelRef)
-    const rows = (): { item_id: string; class_id: string | null; confidence: number; human: string | null }[] =>
+    type Row = { item_id: string; class_id: string | null; confidence: number; human: string | null; same: number }
+    const rows = (): Row[] =>
       this.db
         .prepare(
-          `SELECT p.item_id, c.id AS class_id, p.confidence, h.class_id AS human
+          `SELECT p.item_id, c.id AS class_id, p.confidence, h.class_id AS human,
+             (m.class_id IS c.id AND m.model_id IS p.model_id AND m.confidence IS p.confidence) AS same
            FROM predictions p JOIN items i ON i.id = p.item_id
            LEFT JOIN classes c ON c.dataset_id = i.dataset_id AND c.name = p.class_name
            LEFT JOIN labels h ON h.item_id = p.item_id AND h.source = 'human'
+           LEFT JOIN labels m ON m.item_id = p.item_id AND m.source = 'model'
            WHERE p.model_id = ? AND i.dataset_id = ? AND p.confidence >= ?`
         )
-        .all(modelId, datasetId, threshold) as { item_id: string; class_id: string | null; confidence: number; human: string | null }[]
-    const count = (rs: ReturnType<typeof rows>): Omit<AcceptAboveResult, 'applied' | 'history'> => ({
-      count: rs.filter((r) => !r.human && r.class_id).length,
+        .all(modelId, datasetId, threshold) as Row[]
+    // Counted: items whose model label this would set or change (already so labelled: not again).
+    const count = (rs: Row[]): Omit<AcceptAboveResult, 'applied' | 'history'> => ({
+      count: rs.filter((r) => !r.human && r.class_id && !r.same).length,
       skippedHuman: rs.filter((r) => r.human).length,
       noClass: rs.filter((r) => !r.human && !r.class_id).length
     })
@@ -325,7 +331,7 @@ export class LabelService {
     const limit = q.limit ?? 200
     let page: { ids: string[]; total: number }
     if (mode === 'all') {
-      const p = this.store.list(datasetId, { classId: q.classId, split: q.split, labelSource: q.labelSource, flag: q.flag, offset, limit, sort: 'name' })
+      const p = this.store.list(datasetId, { classId: q.classId, split: q.split, labelSource: q.labelSource, flag: q.flag, offset, limit, sort: q.sort ?? 'name', desc: q.desc })
       page = { ids: p.items.map((i) => i.id), total: p.total }
     } else {
       if (!modelId) throw new AppError('VALIDATION', 'Choose a model to see where it disagrees or is unsure.', 'model')

@@ -238,6 +238,8 @@ describe('model assistance', () => {
     expect(labelRows(s)).toEqual(before)
     const applied = await s.call('labels.acceptAbove', { dataset: 'tiny', model: 'tiny-cls', threshold })
     expect(applied).toMatchObject({ count: expectCount, applied: true })
+    // Asked again: nothing left to change, and no empty undo step.
+    expect(await s.call('labels.acceptAbove', { dataset: 'tiny', model: 'tiny-cls', threshold, dryRun: true })).toMatchObject({ count: 0, skippedHuman: above.length - expectCount })
     const rows = labelRows(s)
     // Every human label is as it was; every accepted item has a model label with the model and confidence.
     expect(rows.filter((r) => r.source === 'human')).toEqual(before.filter((r) => r.source === 'human'))
