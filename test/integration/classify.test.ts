@@ -278,6 +278,21 @@ describe('tessera classify', () => {
     expect(existsSync(path.join(tmp.dir, 'never'))).toBe(false)
   })
 
+  it('an imported ONNX classifier (the fixture exported as ONNX) classifies through the same job', async () => {
+    const onnxDir = path.join(tmp.dir, 'cls-onnx')
+    expect((await run(['--library', lib, 'model', 'export', 'cls', '--format', 'onnx', '--out', onnxDir])).code).toBe(0)
+    const imp = await run(['--library', lib, 'model', 'import', onnxDir, '--name', 'cls-onnx'])
+    expect(imp.code, imp.stderr).toBe(0)
+    const r = await run(['--library', lib, '--json', 'classify', path.join(tree.src, 'fixture'), '--model', 'cls-onnx', '--batch-size', '3'])
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout) as { id: string; counts: { ok: number } }
+    expect(doc.counts.ok).toBe(reference.images.length)
+    for (const row of dbRows(lib).filter((x) => x.run_id === doc.id)) {
+      const probs = tree.fixture.get(row.path)!
+      for (const t of JSON.parse(row.top_k!) as { label: string; probability: number }[]) expect(Math.abs(t.probability - probs[LABELS.indexOf(t.label)]!)).toBeLessThan(1e-4)
+    }
+  }, 120_000)
+
   it('usage errors exit 2, a missing model exits 1', async () => {
     expect((await run(['--library', lib, 'classify', tree.src, '--model', 'cls', '--copy-to', 'a', '--move-to', 'b'])).code).toBe(2)
     expect((await run(['--library', lib, 'classify', tree.src, '--model', 'cls', '--threshold', '2'])).code).toBe(2)

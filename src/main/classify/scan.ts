@@ -51,13 +51,14 @@ export async function* walkFiles(folders: readonly string[], opts: ScanOptions =
   const exts = normalizeExtensions(opts.extensions)
   const recursive = opts.recursive !== false
   const exclude = new Set((opts.exclude ?? []).map((p) => path.resolve(p)))
-  const seenRoots = new Set<string>()
-  for (const folder of folders) {
-    const root = path.resolve(folder)
-    if (seenRoots.has(root)) continue
-    seenRoots.add(root)
-    yield* walkDir(root, exts, recursive, exclude, seenRoots)
+  const roots = [...new Set(folders.map((f) => path.resolve(f)))]
+  const inside = (child: string, parent: string): boolean => {
+    const rel = path.relative(parent, child)
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
   }
+  // With recursion a folder inside another listed folder is walked as part of it, once.
+  const walkRoots = recursive ? roots.filter((r) => !roots.some((o) => inside(r, o))) : roots
+  for (const root of walkRoots) yield* walkDir(root, exts, recursive, exclude, new Set())
 }
 
 async function* walkDir(dir: string, exts: Set<string> | null, recursive: boolean, exclude: Set<string>, roots: Set<string>): AsyncGenerator<ScanEntry> {
