@@ -118,7 +118,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
   it('a second start imports nothing; a fine-tune shows under its base with metrics, a confusion matrix and top-k bars', async () => {
     await host.close()
     // Fine-tune the built-in model on the sample digits while no host holds the library.
-    runCli(library.dir, ['train', '--dataset', 'Sample: MNIST digits', '--base', 'tessera-digits', '--objective', 'classify', '--steps', '30', '--batch-size', '32', '--seed', '1', '--name', 'digits classifier'])
+    runCli(library.dir, ['train', '--dataset', 'Sample: MNIST digits', '--base', 'tessera-digits', '--objective', 'probe', '--seed', '1', '--name', 'digits classifier'])
     host = await startHost(library.dir, { samples: true })
     const models = JSON.parse(runCli(library.dir, ['model', 'list', '--json'])) as { name: string; source: string }[]
     expect(models.map((m) => [m.name, m.source]).sort()).toEqual([
