@@ -23,6 +23,7 @@ import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
 import { registerTrainCommand } from '../ml/train/cli'
 import { registerClassifyCommand } from '../classify/cli'
+import { registerLabelCommands } from '../labels/cli'
 
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
@@ -262,6 +263,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
   // --- classify ------------------------------------------------------------
   registerClassifyCommand(program, { open: () => open(), print, runJob: runJobInForeground, jobOutcome })
+
+  // --- label ---------------------------------------------------------------
+  registerLabelCommands(program, { call, print, runJob: runJobInForeground, jobOutcome })
 
   // --- model, generate ------------------------------------------------------
   registerModelCommands(program, {
