@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AppContext, createContext } from '../../../src/main/context'
+import { createDispatcher } from '../../../src/main/host/dispatch'
 import { createServices } from '../../../src/main/services'
 import { builtinModelNames, defaultSampleSources, SAMPLE_DATASET_NAME, seedOnFirstStart } from '../../../src/main/samples'
 
@@ -127,5 +128,12 @@ describe('sample library', () => {
     expect(r.bitsPerToken).toBeLessThan(4) // 16 grey levels: at most 4 bits; a real digit is far below
     expect(r.completionPng).toMatch(/^data:image\/png;base64,/)
     await expect(api['models.tryImage']({ ref: 'tessera-digits', data: Buffer.from('not an image').toString('base64'), name: 'notes.txt' })).rejects.toThrow(/notes\.txt/)
+    // Through the dispatcher (as the window and browser host call it): over 8 MB and non-base64 are refused before any work.
+    const dispatch = createDispatcher(api, { log: () => undefined })
+    const big = await dispatch('models.tryImage', { ref: 'tessera-digits', data: 'A'.repeat(12_000_000) })
+    expect(big.ok ? null : big.error.code).toBe('VALIDATION')
+    expect(big.ok ? '' : big.error.message).toMatch(/at most 8 MB/)
+    const junk = await dispatch('models.tryImage', { ref: 'tessera-digits', data: 'not base64!' })
+    expect(junk.ok ? null : junk.error.code).toBe('VALIDATION')
   }, 120_000)
 })
