@@ -60,11 +60,13 @@ export function labelServices(ctx: AppContext): Pick<Handlers, LabelMethods> {
     'classes.merge': (input) => {
       const datasetId = labels.datasetOfClass(input.from)
       const r = labels.mergeClasses(input.from, input.into, input.dryRun === true)
+      if (r.applied) changed(datasetId)
       return r.applied ? after(datasetId, r, 'datasets') : r
     },
     'classes.delete': (input) => {
       const datasetId = labels.datasetOfClass(input.id)
       const r = labels.deleteClass(input.id, input.dryRun === true)
+      if (r.applied) changed(datasetId)
       return r.applied ? after(datasetId, r, 'datasets') : r
     }
   }
