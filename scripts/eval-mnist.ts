@@ -6,7 +6,8 @@
 //      with `tessera model import` when missing);
 //   2. probe: `tessera train --objective probe --layer L` (iGPT linear probe on the pooled features
 //      of layer L; L defaults to the layer eval:digits chose on the 5,000 held-out images, recorded
-//      in the model folder's eval.json, else the last one);
+//      in the model folder's eval.json, else the last one; `all` or a list: one probe per layer,
+//      the layer picked by best validation accuracy);
 //   3. joint: `tessera train --objective joint` (L_clf + L_gen fine-tune of the whole model);
 //   4. bits per token of the test images under the base and the joint model (`tessera model score`);
 //   5. class-conditional samples: `tessera generate --class k` (N per digit) from the joint model and
@@ -23,12 +24,13 @@
 // Results: printed, and written to resources/models/tessera-digits/eval-mnist.json (--out).
 //
 // Options: --dataset MNIST  --base tessera-digits  --model-dir resources/models/tessera-digits
-//          --probe-layer L  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
-//          --samples-per-class N (20)  --seed S (1)  --out FILE  --no-write  --ship
+//          --probe-layer L|L1,L2|all  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
+//          --samples-per-class N (20)  --bits-images N (all)  --seed S (1)  --out FILE  --no-write  --ship
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
 import { REPO_ROOT, tessera, tesseraJson } from './lib/tessera-cli'
 
 interface ClassMetrics {
@@ -62,6 +64,8 @@ interface State {
   dataset: string
   base: string
   probe: StageRecord & { layer?: number }
+  /** Probes of other layers (`--probe-layer all` or a list), by layer. */
+  probes?: Record<string, StageRecord>
   joint: StageRecord
   bits?: { base: number; joint: number; images: number }
   samples?: SamplesResult
@@ -91,6 +95,8 @@ async function main(): Promise<void> {
       'joint-lr': { type: 'string' },
       'eval-every': { type: 'string', default: '50' },
       'samples-per-class': { type: 'string', default: '20' },
+      /** Test images scored for bits per token, evenly over the digits (all when absent). */
+      'bits-images': { type: 'string' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
@@ -125,12 +131,17 @@ async function main(): Promise<void> {
     ? (JSON.parse(readFileSync(evalDigits, 'utf8')) as { mnistTest?: { linearProbe?: { layer?: number } } }).mnistTest?.linearProbe?.layer
     : undefined
   const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { n_layer: number }
-  const layer = values['probe-layer'] ? Number(values['probe-layer']) : (state.probe.layer ?? chosen ?? config.n_layer)
-  const layerWhy = values['probe-layer'] ? 'given' : chosen !== undefined ? 'chosen by eval:digits on the 5,000 held-out images' : 'the last layer (no eval.json)'
+  const asked = values['probe-layer']
+  const layers =
+    asked === 'all'
+      ? Array.from({ length: config.n_layer }, (_, i) => i + 1)
+      : asked
+        ? asked.split(',').map(Number)
+        : [state.probe.layer ?? chosen ?? config.n_layer]
+  if (layers.some((l) => !Number.isInteger(l) || l < 1 || l > config.n_layer)) throw new Error(`--probe-layer: layers are 1..${config.n_layer}, or all.`)
 
   // 1-2. probe and joint, each resumable.
-  const train = async (stage: 'probe' | 'joint', args: string[]): Promise<TrainJson> => {
-    const rec = state[stage]
+  const train = async (stage: string, rec: StageRecord, args: string[]): Promise<TrainJson> => {
     if (rec.result) {
       log(`${stage}: done before (run ${rec.result.runId}), skipping.`)
       return rec.result
@@ -151,16 +162,44 @@ async function main(): Promise<void> {
     save()
     return r
   }
-  state.probe.layer = layer
-  const probe = await train('probe', ['--objective', 'probe', '--layer', String(layer), '--seed', values.seed, '--name', `${values.base} probe L${layer} (${values.dataset})`])
+  // One probe per layer asked; with several, the layer is chosen on the validation split (best
+  // validation accuracy of each run, from the run record), never on test.
+  state.probes ??= {}
+  if (state.probe.layer !== undefined && state.probe.result) state.probes[String(state.probe.layer)] ??= { ...state.probe }
+  const byLayer: { layer: number; result: TrainJson; wallS?: number; bestVal: number | null }[] = []
+  for (const l of layers) {
+    const rec = (state.probes[String(l)] ??= {})
+    const result = await train(`probe L${l}`, rec, ['--objective', 'probe', '--layer', String(l), '--seed', values.seed, '--name', `${values.base} probe L${l} (${values.dataset})`])
+    byLayer.push({ layer: l, result, wallS: rec.wallS, bestVal: bestValAccuracy(lib, result.runId) })
+  }
+  const pick = byLayer.reduce((a, b) => ((b.bestVal ?? -1) > (a.bestVal ?? -1) ? b : a))
+  const layer = pick.layer
+  const probe = pick.result
+  state.probe = { ...state.probes[String(layer)], layer }
+  save()
+  const layerWhy =
+    byLayer.length > 1
+      ? `best validation accuracy among layers ${layers.join(', ')}`
+      : asked
+        ? 'given'
+        : chosen !== undefined
+          ? 'chosen by eval:digits on the 5,000 held-out images'
+          : 'the last layer (no eval.json)'
   const jointArgs = ['--objective', 'joint', '--steps', values['joint-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
   if (values['joint-lr']) jointArgs.push('--lr', values['joint-lr'])
-  const joint = await train('joint', [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset})`])
+  const joint = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset})`])
 
   // 3. Bits per token of the test images (unconditional: SOS start, as `model score` measures).
   const testDir = await testFolder(lib, values.dataset)
   if (!state.bits && testDir) {
-    const files = listPngs(testDir)
+    const all = listPngs(testDir)
+    const cap = values['bits-images'] ? Math.ceil(Number(values['bits-images']) / 10) : Infinity
+    const seen = new Map<string, number>()
+    const files = all.filter((f) => {
+      const k = basename(dirname(f))
+      seen.set(k, (seen.get(k) ?? 0) + 1)
+      return seen.get(k)! <= cap
+    })
     const mean = async (model: string): Promise<number> => {
       const s = await tesseraJson<({ bitsPerToken: number } | { error: string })[]>(lib, ['model', 'score', ...files, '--model', model], { quiet: true })
       const ok = s.filter((x): x is { bitsPerToken: number } => 'bitsPerToken' in x)
@@ -178,7 +217,8 @@ async function main(): Promise<void> {
       const root = join(lib, 'eval-mnist-samples', tag)
       for (let k = 0; k < 10; k++) {
         const dir = join(root, String(k))
-        if (existsSync(dir) && listPngs(dir).length >= n) continue
+        if (existsSync(dir) && listPngs(dir).length === n) continue
+        rmSync(dir, { recursive: true, force: true }) // a partial folder: generate the digit again
         await tesseraJson(lib, ['generate', '--model', model, '--class', String(k), '--count', String(n), '--seed', String(1000 + k), '--temperature', '1', '--out', dir, '--no-gallery'], { quiet: true })
       }
       const csv = join(root, 'classified.csv')
@@ -237,7 +277,13 @@ async function main(): Promise<void> {
     pipeline: 'tessera train / generate / classify / model score (scripts/eval-mnist.ts)',
     dataset: { name: values.dataset, id: ds.id, items: ds.itemCount, stats: ds.stats },
     base: values.base,
-    probe: { layer, layerWhy, ...cls(probe), wallS: state.probe.wallS },
+    probe: {
+      layer,
+      layerWhy,
+      ...cls(probe),
+      wallS: state.probe.wallS,
+      byLayer: byLayer.map((p) => ({ layer: p.layer, bestValidationAccuracy: p.bestVal, testAccuracy: p.result.metrics.classification?.accuracy, wallS: p.wallS }))
+    },
     joint: { ...cls(joint), config: { steps: Number(values['joint-steps']), batch: Number(values['joint-batch']), lr: values['joint-lr'] ?? 'auto', evalEvery: Number(values['eval-every']), seed: Number(values.seed) }, wallS: state.joint.wallS, exported: state.exported },
     bitsPerTokenTest: state.bits,
     conditionalSamples: state.samples,
@@ -257,6 +303,19 @@ async function main(): Promise<void> {
     mkdirSync(dirname(outFile), { recursive: true })
     writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n')
     log(`Wrote ${outFile}`)
+  }
+}
+
+/** Best validation accuracy of a training run, from its record in the library (read-only). */
+function bestValAccuracy(lib: string, runId: string): number | null {
+  const db = new Database(join(lib, 'library.db'), { readonly: true, fileMustExist: true })
+  try {
+    const row = db.prepare('SELECT metrics FROM training_runs WHERE id = ?').get(runId) as { metrics: string } | undefined
+    const val = row ? ((JSON.parse(row.metrics) as { val?: { accuracy?: number }[] }).val ?? []) : []
+    const accs = val.map((v) => v.accuracy).filter((a): a is number => typeof a === 'number')
+    return accs.length ? Math.max(...accs) : null
+  } finally {
+    db.close()
   }
 }
 
