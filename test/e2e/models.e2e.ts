@@ -7,7 +7,7 @@
 // and re-imports nothing when nothing is missing; a restart imports nothing again.
 // Screenshots under test-results/screenshots/models-*.png.
 
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium as playwright, type Browser } from 'playwright-core'
@@ -95,6 +95,14 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await page.evaluate('window.scrollTo(0, 0)')
     await page.screenshot({ path: screenshotPath('models-list-light') })
 
+    // Rename through its dialog.
+    await page.getByTestId('model-rename').click()
+    await page.getByTestId('model-rename-input').fill('tiny renamed')
+    await page.getByTestId('model-rename-submit').click()
+    await page.getByTestId('model-card-name').filter({ hasText: 'tiny renamed' }).waitFor()
+    await expect.poll(() => page.getByTestId('models-table').textContent()).toContain('tiny renamed')
+    await dismissNotice(page)
+
     // Delete says what depends on it first (nothing here), then removes it.
     await page.getByTestId('model-delete').click()
     await expect(page.getByTestId('model-delete-dialog').textContent()).resolves.toContain('Nothing else in the library depends on it')
@@ -141,10 +149,16 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await expect(page.getByTestId('model-classes').textContent()).resolves.toBe('0123456789')
     await page.getByTestId('confusion-matrix').waitFor()
     await page.screenshot({ path: screenshotPath('models-tree-dark') })
-    const seven = join(SAMPLE_SEVEN, readdirSync(SAMPLE_SEVEN)[1]!)
-    await page.getByTestId('try-file').setInputFiles(seven)
+    // Dropped anywhere on the card (here on its title), the image goes to Try it.
+    const seven = readFileSync(join(SAMPLE_SEVEN, readdirSync(SAMPLE_SEVEN)[1]!)).toString('base64')
+    const transfer = await page.evaluateHandle(
+      `(() => { const b = atob('${seven}'); const a = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) a[i] = b.charCodeAt(i);
+        const t = new DataTransfer(); t.items.add(new File([a], 'dropped-seven.png', { type: 'image/png' })); return t })()`
+    )
+    await page.getByTestId('model-card-name').dispatchEvent('drop', { dataTransfer: transfer })
     await page.getByTestId('try-top').waitFor({ timeout: 60_000 })
     await expect(page.getByTestId('try-top').locator('> *').count()).resolves.toBe(5)
+    await expect(page.getByTestId('try-result').textContent()).resolves.toContain('dropped-seven.png')
     await page.getByTestId('try-it').scrollIntoViewIfNeeded()
     await page.screenshot({ path: screenshotPath('models-try-classifier-dark') })
     expect(problems).toEqual([])

@@ -233,12 +233,26 @@ function Lineage({ model }: { model: ModelDetail }) {
 
 export function ModelCard({ model }: { model: ModelDetail }) {
   const [dialog, setDialog] = useState<'rename' | 'export' | 'delete' | null>(null)
+  // An image dropped anywhere on the card goes to Try it.
+  const [dropped, setDropped] = useState<File | null>(null)
   const c = model.config
   const metrics = model.lineage.metrics
   const scalars = scalarMetrics(metrics)
   const confusion = classificationOf(metrics)
   return (
-    <Box data-testid="model-card">
+    <Box
+      data-testid="model-card"
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) e.preventDefault()
+      }}
+      onDrop={(e) => {
+        const file = e.dataTransfer.files[0]
+        if (!file) return
+        e.preventDefault()
+        setDropped(file)
+        document.getElementById('try-it-section')?.scrollIntoView({ block: 'nearest' })
+      }}
+    >
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', mb: 2, flexWrap: 'wrap', rowGap: 1 }}>
         <Typography variant="h6" component="h2" data-testid="model-card-name" sx={{ mr: 1 }}>
           {model.name}
@@ -323,9 +337,11 @@ export function ModelCard({ model }: { model: ModelDetail }) {
         </Section>
       )}
 
-      <Section title="Try it" description="See what the model makes of one of your images.">
-        <TryIt model={model} />
-      </Section>
+      <Box id="try-it-section">
+        <Section title="Try it" description="See what the model makes of one of your images (or drop one anywhere on this card).">
+          <TryIt model={model} dropped={dropped} />
+        </Section>
+      </Box>
 
       <RenameModelDialog model={model} open={dialog === 'rename'} onClose={() => setDialog(null)} />
       <ExportModelDialog model={model} open={dialog === 'export'} onClose={() => setDialog(null)} />

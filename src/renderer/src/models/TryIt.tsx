@@ -2,7 +2,7 @@
 // at most 8 MB), so it works the same in the window and in the browser host. Shows the top
 // classes as bars, bits per token, and the model's greedy completion of the image's lower half.
 
-import { useRef, useState, type DragEvent } from 'react'
+import { useEffect, useRef, useState, type DragEvent } from 'react'
 import Alert from '@mui/material/Alert'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
@@ -43,7 +43,8 @@ export function TopBars({ top }: { top: ModelTryResult['top'] }) {
   )
 }
 
-export function TryIt({ model }: { model: ModelDetail }) {
+/** `dropped`: a file dropped anywhere on the model card (tried as soon as it changes). */
+export function TryIt({ model, dropped }: { model: ModelDetail; dropped?: File | null }) {
   const input = useRef<HTMLInputElement>(null)
   const [over, setOver] = useState(false)
   const [local, setLocal] = useState<string | null>(null)
@@ -58,8 +59,13 @@ export function TryIt({ model }: { model: ModelDetail }) {
     setPreview(URL.createObjectURL(file))
     run.mutate({ ref: model.id, data: await fileToBase64(file), name: file.name, topK: 5 })
   }
+  useEffect(() => {
+    if (dropped) void send(dropped)
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new drop sends
+  }, [dropped])
   const onDrop = (e: DragEvent) => {
     e.preventDefault()
+    e.stopPropagation()
     setOver(false)
     void send(e.dataTransfer.files[0])
   }
