@@ -13,8 +13,8 @@ import { ClassifyPanel } from '../panels/ClassifyPanel'
 import { DatasetsPanel } from '../panels/DatasetsPanel'
 import { GalleryPanel } from '../panels/GalleryPanel'
 import { GeneratePanel } from '../panels/GeneratePanel'
+import { LabelPanel } from '../panels/LabelPanel'
 import { ModelsPanel } from '../panels/ModelsPanel'
-import { PendingPanel } from '../panels/PendingPanel'
 import { SettingsPanel } from '../panels/SettingsPanel'
 import { TrainPanel } from '../panels/TrainPanel'
 
@@ -31,19 +31,7 @@ export interface PanelDef {
 
 export const panels: PanelDef[] = [
   { id: 'datasets', label: 'Datasets', icon: <PhotoLibraryOutlinedIcon />, group: 'work', render: () => <DatasetsPanel /> },
-  {
-    id: 'label',
-    label: 'Label',
-    icon: <LabelOutlinedIcon />,
-    group: 'work',
-    render: () => (
-      <PendingPanel
-        title="Label"
-        subtitle="Keyboard-first labelling with model suggestions."
-        what="Here you will label a dataset's images one by one or in bulk, with suggestions from a model."
-      />
-    )
-  },
+  { id: 'label', label: 'Label', icon: <LabelOutlinedIcon />, group: 'work', render: () => <LabelPanel /> },
   { id: 'train', label: 'Train', icon: <ModelTrainingOutlinedIcon />, group: 'work', render: () => <TrainPanel /> },
   { id: 'classify', label: 'Classify', icon: <CategoryOutlinedIcon />, group: 'work', render: () => <ClassifyPanel /> },
   {
