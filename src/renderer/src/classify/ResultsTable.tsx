@@ -85,42 +85,42 @@ export function ResultsTable({
               >
                 <Checkbox size="small" checked={selected.has(r.path)} onChange={() => onToggle(r.path)} disabled={r.status !== 'ok'} slotProps={{ input: { 'aria-label': `select ${name}` } }} />
                 <Thumb runId={runId} path={r.path} />
-                <Tooltip title={r.dest && r.actionStatus === 'done' ? `${r.path} → ${r.dest}` : r.path}>
-                  <Box sx={{ minWidth: 0 }}>
+                <Tooltip title={r.status === 'error' ? `${r.path}: ${r.error ?? ''}` : r.dest && r.actionStatus === 'done' ? `${r.path} → ${r.dest}` : r.path}>
+                  <Box sx={{ minWidth: 0, gridColumn: r.status === 'error' ? '3 / 7' : undefined }}>
                     <Typography variant="body2" noWrap>
                       {name}
                     </Typography>
-                    <Typography variant="caption" color="text.secondary" noWrap component="div">
+                    <Typography variant="caption" color={r.status === 'error' ? 'error' : 'text.secondary'} noWrap component="div">
                       {r.status === 'error' ? r.error : r.path}
                     </Typography>
                   </Box>
                 </Tooltip>
-                {r.status === 'ok' ? (
-                  <TextField
-                    data-testid="classify-label"
-                    select
-                    size="small"
-                    value={r.corrected ?? r.label ?? ''}
-                    onChange={(e) => onCorrect(r.path, e.target.value === r.label ? null : e.target.value)}
-                    slotProps={{ htmlInput: { 'aria-label': `label of ${name}` } }}
-                    sx={{ '& .MuiInputBase-root': { fontWeight: r.corrected ? 700 : 400 } }}
-                  >
-                    {[...labels, 'unsure'].map((l) => (
-                      <MenuItem key={l} value={l}>
-                        {l}
-                        {r.corrected && l === r.corrected ? ' (corrected)' : ''}
-                      </MenuItem>
-                    ))}
-                  </TextField>
-                ) : (
-                  <span />
+                {r.status === 'ok' && (
+                  <>
+                    <TextField
+                      data-testid="classify-label"
+                      select
+                      size="small"
+                      value={r.corrected ?? r.label ?? ''}
+                      onChange={(e) => onCorrect(r.path, e.target.value === r.label ? null : e.target.value)}
+                      slotProps={{ htmlInput: { 'aria-label': `label of ${name}` } }}
+                      sx={{ '& .MuiInputBase-root': { fontWeight: r.corrected ? 700 : 400 } }}
+                    >
+                      {[...labels, 'unsure'].map((l) => (
+                        <MenuItem key={l} value={l}>
+                          {l}
+                          {r.corrected && l === r.corrected ? ' (corrected)' : ''}
+                        </MenuItem>
+                      ))}
+                    </TextField>
+                  <Typography variant="body2" sx={{ fontVariantNumeric: 'tabular-nums' }}>
+                    {r.confidence !== null ? `${(r.confidence * 100).toFixed(1)}%` : ''}
+                  </Typography>
+                  <Typography variant="caption" color="text.secondary" noWrap>
+                    {r.topK.slice(0, 3).map((t) => `${t.label} ${(t.probability * 100).toFixed(0)}%`).join(' · ')}
+                  </Typography>
+                  </>
                 )}
-                <Typography variant="body2" sx={{ fontVariantNumeric: 'tabular-nums' }}>
-                  {r.confidence !== null ? `${(r.confidence * 100).toFixed(1)}%` : ''}
-                </Typography>
-                <Typography variant="caption" color="text.secondary" noWrap>
-                  {r.topK.slice(0, 3).map((t) => `${t.label} ${(t.probability * 100).toFixed(0)}%`).join(' · ')}
-                </Typography>
                 <Box>
                   <Chip
                     size="small"
