@@ -146,16 +146,18 @@ export async function main(argv: string[] = process.argv): Promise<number> {
         allowRemote: !!o.allowRemote,
         rendererDir: join(APP_ROOT, 'out', 'renderer')
       })
-      print({ url: host.url, port: host.port, libraryPath: host.context.library.paths.root }, (v) => `Tessera Studio: ${v.url}`)
-      // First start with an empty library: the built-in models and the sample dataset (src/main/samples).
-      await seedOnFirstStart(host.context).catch((e: unknown) => process.stderr.write(`Could not import the sample library: ${e instanceof Error ? e.message : String(e)}\n`))
-      process.stderr.write(`Library: ${host.context.library.paths.root}. Press Ctrl+C to stop.\n`)
-      if (o.open) openBrowser(host.url)
-      await new Promise<void>((resolve) => {
+      // Listen for Ctrl+C / SIGTERM from the start, so a stop during first-start seeding is clean too.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (): void => resolve()
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
       })
+      print({ url: host.url, port: host.port, libraryPath: host.context.library.paths.root }, (v) => `Tessera Studio: ${v.url}`)
+      process.stderr.write(`Library: ${host.context.library.paths.root}. Press Ctrl+C to stop.\n`)
+      if (o.open) openBrowser(host.url)
+      // First start with an empty library: the built-in models and the sample dataset (src/main/samples).
+      void seedOnFirstStart(host.context).catch((e: unknown) => process.stderr.write(`Could not import the sample library: ${e instanceof Error ? e.message : String(e)}\n`))
+      await stopped
       await host.close()
     })
 
