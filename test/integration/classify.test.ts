@@ -293,6 +293,47 @@ describe('tessera classify', () => {
     }
   }, 120_000)
 
+  it('pause and cancel from the contract, then resume: each file exactly one result', async () => {
+    const { createContext } = await import('../../src/main/context')
+    const { createDispatcher } = await import('../../src/main/host/dispatch')
+    const { createServices } = await import('../../src/main/services')
+    const ctx = createContext({ libraryDir: lib, host: 'cli' })
+    const dispatch = createDispatcher(createServices(ctx))
+    const call = async (m: string, input: unknown): Promise<unknown> => {
+      const r = await dispatch(m, input)
+      if (!r.ok) throw new Error(r.error.message)
+      return r.value
+    }
+    process.env.TESSERA_CLASSIFY_TEST_DELAY_MS = '60'
+    try {
+      const total = tree.good.length + tree.broken.length
+      const { runId } = (await call('classify.start', { folders: [tree.src], model: 'cls', batchSize: 1 })) as { runId: string }
+      ctx.jobs.start()
+      const rowsOf = (): number => dbRows(lib).filter((x) => x.run_id === runId).length
+      const stopAt = async (n: number, how: 'jobs.pause' | 'jobs.cancel', state: string): Promise<void> => {
+        for (let i = 0; i < 600 && rowsOf() < n; i++) await new Promise((r) => setTimeout(r, 20))
+        await call(how, { id: runId })
+        expect((await ctx.jobs.wait(runId)).state).toBe(state)
+      }
+      await stopAt(3, 'jobs.pause', 'paused')
+      const paused = rowsOf()
+      expect(paused).toBeLessThan(total)
+      await call('classify.resume', { id: runId })
+      await stopAt(paused + 3, 'jobs.cancel', 'cancelled')
+      expect(rowsOf()).toBeLessThan(total)
+      await call('classify.resume', { id: runId })
+      expect((await ctx.jobs.wait(runId)).state).toBe('done')
+      const rows = dbRows(lib).filter((x) => x.run_id === runId)
+      expect(rows).toHaveLength(total)
+      expect(new Set(rows.map((x) => x.path)).size).toBe(total)
+      const page = (await call('classify.results', { runId, errorsOnly: true })) as { total: number }
+      expect(page.total).toBe(tree.broken.length)
+    } finally {
+      delete process.env.TESSERA_CLASSIFY_TEST_DELAY_MS
+      await ctx.close()
+    }
+  }, 120_000)
+
   it('usage errors exit 2, a missing model exits 1', async () => {
     expect((await run(['--library', lib, 'classify', tree.src, '--model', 'cls', '--copy-to', 'a', '--move-to', 'b'])).code).toBe(2)
     expect((await run(['--library', lib, 'classify', tree.src, '--model', 'cls', '--threshold', '2'])).code).toBe(2)

@@ -11,7 +11,7 @@ import { type Job } from '../../shared/contract'
 import { type AppContext } from '../context'
 import { AppError } from '../errors'
 import { type ClassifyJobResult } from './job'
-import { classifyRepo, resumableRun, runInfo, startClassify, undoRun } from './service'
+import { classifyRepo, resumeClassify, runInfo, startClassify, undoRun } from './service'
 
 export interface ClassifyCliHelpers {
   open(): { ctx: AppContext }
@@ -70,7 +70,7 @@ export function registerClassifyCommand(program: Command, h: ClassifyCliHelpers)
     .option('--copy-to <dir>', 'copy files into <dir>/<label>/ (never overwriting)')
     .option('--move-to <dir>', 'move files into <dir>/<label>/ (never overwriting; undo puts them back)')
     .option('--dry-run', 'classify and show the plan (files per destination) without touching anything')
-    .option('--resume [runId]', 'continue a paused or interrupted run (default: the newest one)')
+    .option('--resume [runId]', 'continue a paused, interrupted or cancelled run (default: the newest one)')
     .addOption(new Option('--top-k <n>', 'classes kept per file').argParser(whole('--top-k')))
     .option('--no-recursive', 'only the folders themselves, not their subfolders')
     .option('--ext <list>', 'extensions to classify, comma separated (default: common image types)')
@@ -79,10 +79,7 @@ export function registerClassifyCommand(program: Command, h: ClassifyCliHelpers)
       const { ctx } = h.open()
       let runId: string
       if (o.resume !== undefined) {
-        runId = resumableRun(ctx, typeof o.resume === 'string' ? o.resume : undefined)
-        const j = ctx.jobs.get(runId)
-        if (j.state !== 'paused' && j.state !== 'interrupted') throw new AppError('CONFLICT', `Run ${runId} is ${j.state}; only paused or interrupted runs can be resumed.`)
-        ctx.jobs.resume(runId)
+        runId = resumeClassify(ctx, typeof o.resume === 'string' ? o.resume : undefined).runId
         process.stderr.write(`Resuming run ${runId}\n`)
       } else {
         if (!folders.length) throw new AppError('VALIDATION', 'Name at least one folder to classify (or --resume a run).')

@@ -2,7 +2,7 @@
 
 import { type AppContext } from '../context'
 import { type Handlers } from '../services'
-import { exportRun, classifyRepo, resumableRun, runInfo, sendToDataset, startClassify, thumbnail, undoRun } from './service'
+import { exportRun, classifyRepo, resumeClassify, runInfo, sendToDataset, startClassify, thumbnail, undoRun } from './service'
 
 type ClassifyMethods =
   | 'classify.start'
@@ -30,9 +30,8 @@ export function classifyServices(ctx: AppContext): Pick<Handlers, ClassifyMethod
       return repo.query(input)
     },
     'classify.resume': (input) => {
-      const id = resumableRun(ctx, input.id)
-      const job = ctx.jobs.resume(id)
-      return { runId: id, jobId: job.id }
+      const { runId, job } = resumeClassify(ctx, input.id)
+      return { runId, jobId: job.id }
     },
     'classify.undo': (input) => undoRun(ctx, input.id),
     'classify.correct': (input) => {

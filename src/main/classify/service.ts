@@ -69,7 +69,22 @@ export function runInfo(ctx: AppContext, r: RunDbRow): ClassifyRunInfo {
   }
 }
 
-/** The newest run that can be resumed (paused or interrupted), or a given one. */
+const RESUMABLE = ['paused', 'interrupted', 'cancelled']
+
+/**
+ * Queues a paused, interrupted or cancelled run again; it skips every file it already has. (The
+ * job runner resumes only paused/interrupted jobs; a cancelled classify run is made paused first,
+ * since its results are all in the library and nothing of it is lost by going on.)
+ */
+export function resumeClassify(ctx: AppContext, runId?: string): { runId: string; job: Job } {
+  const id = resumableRun(ctx, runId)
+  const j = ctx.jobs.get(id)
+  if (!RESUMABLE.includes(j.state)) throw new ConflictError(`Run ${id} is ${j.state}; only paused, interrupted or cancelled runs can be resumed.`)
+  if (j.state === 'cancelled') ctx.jobs.store.transition(id, ['cancelled'], 'paused', { finished_at: null })
+  return { runId: id, job: ctx.jobs.resume(id) }
+}
+
+/** The newest run that can be resumed (paused, interrupted or cancelled), or a given one. */
 export function resumableRun(ctx: AppContext, runId?: string): string {
   const repo = classifyRepo(ctx)
   if (runId) {
@@ -79,12 +94,12 @@ export function resumableRun(ctx: AppContext, runId?: string): string {
   for (const r of repo.runs(1000)) {
     try {
       const j = ctx.jobs.get(r.id)
-      if (j.state === 'paused' || j.state === 'interrupted') return r.id
+      if (RESUMABLE.includes(j.state)) return r.id
     } catch {
       // no job row: skip
     }
   }
-  throw new AppError('NOT_FOUND', 'There is no paused or interrupted classify run to resume.')
+  throw new AppError('NOT_FOUND', 'There is no paused, interrupted or cancelled classify run to resume.')
 }
 
 /** Puts moved files back and removes unchanged copies, newest first. */

@@ -96,7 +96,7 @@ function RunProgress({ run, live }: { run: ClassifyRunInfo; live: Live | null })
             </Button>
           </>
         )}
-        {(state === 'paused' || state === 'interrupted') && (
+        {(state === 'paused' || state === 'interrupted' || state === 'cancelled') && (
           <Button size="small" variant="outlined" onClick={() => resume.mutate({ id: run.id })} data-testid="classify-resume">
             Resume
           </Button>
