@@ -328,6 +328,19 @@ describe('tessera classify', () => {
       expect(new Set(rows.map((x) => x.path)).size).toBe(total)
       const page = (await call('classify.results', { runId, errorsOnly: true })) as { total: number }
       expect(page.total).toBe(tree.broken.length)
+      // Export: CSV and JSON hold every row; a corrected label wins in both.
+      const firstOk = rows.find((x) => x.status === 'ok')!
+      await call('classify.correct', { runId, paths: [firstOk.path], label: 'class_2' })
+      const csvOut = path.join(tmp.dir, 'export.csv')
+      expect(await call('classify.export', { runId, out: csvOut, format: 'csv' })).toMatchObject({ rows: total })
+      const csv = parseCsv(readFileSync(csvOut, 'utf8'))
+      expect(csv).toHaveLength(total + 1)
+      expect(csv.find((c) => c[0] === firstOk.path)![1]).toBe('class_2')
+      const jsonOut = path.join(tmp.dir, 'export.json')
+      await call('classify.export', { runId, out: jsonOut, format: 'json' })
+      const doc = JSON.parse(readFileSync(jsonOut, 'utf8')) as { rows: { path: string; label: string; predicted: string }[] }
+      expect(doc.rows).toHaveLength(total)
+      expect(doc.rows.find((r) => r.path === firstOk.path)).toMatchObject({ label: 'class_2', predicted: firstOk.label })
     } finally {
       delete process.env.TESSERA_CLASSIFY_TEST_DELAY_MS
       await ctx.close()
