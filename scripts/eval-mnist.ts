@@ -201,7 +201,12 @@ async function main(): Promise<void> {
       return seen.get(k)! <= cap
     })
     const mean = async (model: string): Promise<number> => {
-      const s = await tesseraJson<({ bitsPerToken: number } | { error: string })[]>(lib, ['model', 'score', ...files, '--model', model], { quiet: true })
+      // In chunks: `tessera model score` with ~500 files in one call segfaulted here (onnxruntime-node
+      // 1.30, 2026-11-28); 100 per call is fine.
+      const s: ({ bitsPerToken: number } | { error: string })[] = []
+      for (let i = 0; i < files.length; i += 100) {
+        s.push(...(await tesseraJson<({ bitsPerToken: number } | { error: string })[]>(lib, ['model', 'score', ...files.slice(i, i + 100), '--model', model], { quiet: true })))
+      }
       const ok = s.filter((x): x is { bitsPerToken: number } => 'bitsPerToken' in x)
       return ok.reduce((a, x) => a + x.bitsPerToken, 0) / ok.length
     }

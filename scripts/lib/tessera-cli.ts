@@ -51,11 +51,11 @@ export async function tesseraJson<T>(library: string, args: string[], opts: Tess
   try {
     parsed = JSON.parse(r.stdout)
   } catch {
-    throw new Error(`tessera ${args.join(' ')} exited ${r.code} without JSON on stdout: ${r.stdout.slice(0, 500)}`)
+    throw new Error(`tessera ${args.slice(0, 6).join(' ')} exited ${r.code} without JSON on stdout: ${r.stdout.slice(0, 500)}`)
   }
   if (r.code !== 0) {
     const err = (parsed as { error?: { message?: string } }).error
-    throw new Error(`tessera ${args.join(' ')} failed (exit ${r.code}): ${err?.message ?? r.stdout.slice(0, 500)}`)
+    throw new Error(`tessera ${args.slice(0, 6).join(' ')} failed (exit ${r.code}): ${err?.message ?? r.stdout.slice(0, 500)}`)
   }
   return parsed as T
 }
