@@ -78,6 +78,17 @@ describe.skipIf(!found.chromium)('Classify panel (Chromium)', () => {
     expect(inDom).toBeLessThan(60)
     await page.locator('[data-testid=classify-row] img').first().waitFor()
     await page.screenshot({ path: screenshotPath('classify-results') })
+    // Rows come in pages of 250 as the table scrolls: the last file (read last) can be reached.
+    await expect
+      .poll(
+        async () => {
+          await page.getByTestId('classify-results').evaluate((el) => (el.scrollTop = el.scrollHeight))
+          return page.getByTestId('classify-results').textContent()
+        },
+        { timeout: 30_000 }
+      )
+      .toContain('notes.jpg')
+    await page.getByTestId('classify-results').evaluate((el) => (el.scrollTop = 0))
 
     await page.getByLabel(/Errors only/).check()
     await expect.poll(() => page.getByTestId('classify-row').count()).toBe(2)

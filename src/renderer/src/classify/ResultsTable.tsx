@@ -1,7 +1,7 @@
 // A classify run's results: a virtualized table (only the visible rows are in the DOM) with a
 // thumbnail, the file, top label, confidence, top-3 and status; a label can be corrected in place.
 
-import { useRef } from 'react'
+import { useEffect, useRef } from 'react'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import Box from '@mui/material/Box'
 import Checkbox from '@mui/material/Checkbox'
@@ -33,7 +33,8 @@ export function ResultsTable({
   selected,
   onToggle,
   onCorrect,
-  onOpen
+  onOpen,
+  onNeedMore
 }: {
   runId: string
   rows: ClassifyRow[]
@@ -42,9 +43,16 @@ export function ResultsTable({
   onToggle: (path: string) => void
   onCorrect: (path: string, label: string | null) => void
   onOpen: (row: ClassifyRow) => void
+  /** Called when the last rows come into view (the next page is fetched). */
+  onNeedMore?: () => void
 }) {
   const scrollRef = useRef<HTMLDivElement>(null)
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW, overscan: 6 })
+  const items = virtualizer.getVirtualItems()
+  const lastIndex = items.length ? items[items.length - 1]!.index : -1
+  useEffect(() => {
+    if (rows.length > 0 && lastIndex >= rows.length - 20) onNeedMore?.()
+  }, [lastIndex, rows.length, onNeedMore])
   return (
     <Box sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
       <Box sx={{ display: 'grid', gridTemplateColumns: COLS, gap: 1, px: 1, py: 0.75, borderBottom: 1, borderColor: 'divider', typography: 'caption', color: 'text.secondary', fontWeight: 600 }}>
@@ -58,7 +66,7 @@ export function ResultsTable({
       </Box>
       <Box ref={scrollRef} data-testid="classify-results" sx={{ height: 440, overflow: 'auto', position: 'relative' }}>
         <Box sx={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((v) => {
+          {items.map((v) => {
             const r = rows[v.index]!
             const name = r.path.split(/[\\/]/).pop() ?? r.path
             return (

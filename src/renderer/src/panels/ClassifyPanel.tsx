@@ -5,7 +5,7 @@
 // data, exports CSV/JSON and undoes moves.
 
 import { useEffect, useMemo, useState } from 'react'
-import { useQueryClient } from '@tanstack/react-query'
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query'
 import Alert from '@mui/material/Alert'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
@@ -22,7 +22,7 @@ import TextField from '@mui/material/TextField'
 import Typography from '@mui/material/Typography'
 import CategoryOutlinedIcon from '@mui/icons-material/CategoryOutlined'
 import type { ClassifyParamsInput, ClassifyRow, ClassifyRunInfo } from '../../../shared/classify-contract'
-import { useApi, useApiMutation, useApiQuery } from '../api/hooks'
+import { callOrThrow, useApi, useApiMutation, useApiQuery } from '../api/hooks'
 import { EmptyState, PanelBody, PanelHeader, Section, formatDate, formatDuration } from '../components/common'
 import { ResultsTable } from '../classify/ResultsTable'
 
@@ -35,6 +35,8 @@ interface Setup {
   dryRun: boolean
   extensions: string
 }
+
+const PAGE = 250
 
 interface Live {
   jobId: string
@@ -200,14 +202,29 @@ export function ClassifyPanel() {
       ...(filter.max !== '' && Number.isFinite(Number(filter.max)) ? { maxConfidence: Math.min(1, Math.max(0, Number(filter.max) / 100)) } : {}),
       ...(filter.errorsOnly ? { errorsOnly: true } : {}),
       sort: filter.sort,
-      desc: filter.desc,
-      limit: 5000
+      desc: filter.desc
     }),
     [runId, filter]
   )
   const active = run?.job?.state === 'running' || run?.job?.state === 'queued'
-  const results = useApiQuery('classify.results', query, { enabled: !!runId, refetchInterval: active ? 1500 : false })
-  const rows = results.data?.rows ?? []
+  // Pages of PAGE rows, fetched as the table scrolls towards the end of what it has.
+  const results = useInfiniteQuery({
+    queryKey: ['classify.results', query],
+    queryFn: ({ pageParam }) => callOrThrow(api, 'classify.results', { ...query, offset: pageParam, limit: PAGE }),
+    initialPageParam: 0,
+    getNextPageParam: (last, all) => {
+      const have = all.reduce((n, p) => n + p.rows.length, 0)
+      return have < last.total && last.rows.length > 0 ? have : undefined
+    },
+    enabled: !!runId,
+    refetchInterval: active ? 1500 : false
+  })
+  const rows = useMemo(() => results.data?.pages.flatMap((p) => p.rows) ?? [], [results.data])
+  const totalRows = results.data?.pages[0]?.total ?? 0
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = results
+  const needMore = (): void => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage()
+  }
   const live4run = live && live.jobId === runId ? live : null
   const corrected = rows.filter((r) => r.corrected).length
 
@@ -300,7 +317,7 @@ export function ClassifyPanel() {
               </TextField>
               <FormControlLabel control={<Checkbox size="small" checked={filter.desc} onChange={(e) => setFilter((f) => ({ ...f, desc: e.target.checked }))} />} label="Descending" />
               <Typography variant="body2" color="text.secondary">
-                {results.data?.total ?? 0} files{results.data && results.data.total > rows.length ? ` (first ${rows.length} shown)` : ''}
+                {totalRows} files
               </Typography>
             </Stack>
             <ResultsTable
@@ -321,6 +338,7 @@ export function ClassifyPanel() {
                 setPicked((s) => new Set(s).add(p))
               }}
               onOpen={setOpen}
+              onNeedMore={needMore}
             />
             <Stack direction={{ xs: 'column', md: 'row' }} spacing={1.5} sx={{ mt: 2, alignItems: { md: 'center' } }}>
               <TextField select size="small" label="Dataset" value={dataset} onChange={(e) => setDataset(e.target.value)} sx={{ minWidth: 200 }}>
