@@ -59,11 +59,19 @@ const exists = async (p: string): Promise<boolean> =>
     () => false
   )
 
-/** The first free name for `file` in `dir` (a dry run's plan; the real write re-checks atomically). */
-export async function freeName(dir: string, name: string): Promise<string> {
+/**
+ * The first free name for `file` in `dir`, skipping names already planned for other files of the
+ * same batch (`reserved`), so two files of one name never share a planned destination. The
+ * real write re-checks atomically.
+ */
+export async function freeName(dir: string, name: string, reserved?: Set<string>): Promise<string> {
   for (let n = 0; ; n++) {
     const p = numbered(path.join(dir, name), n)
-    if (!(await exists(p))) return p
+    if (reserved?.has(p)) continue
+    if (!(await exists(p))) {
+      reserved?.add(p)
+      return p
+    }
   }
 }
 

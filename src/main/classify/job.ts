@@ -140,6 +140,7 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
         }
       }
       await fill()
+      const dryPlanned = new Set<string>()
       while (queue.length) {
         ctx.signal.throwIfAborted()
         const items = await queue.shift()!
@@ -164,6 +165,8 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
           }
         }
         const rows: NewFileResult[] = []
+        // Names planned in this batch (a dry run: in the whole run, as nothing lands on disk).
+        const planned = params.dryRun ? dryPlanned : new Set<string>()
         let k = 0
         for (const it of items) {
           if (!it.file || it.error) {
@@ -191,7 +194,7 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
           if (mode && root) {
             const dir = path.join(root, labelFolder(label))
             row.action = params.dryRun ? 'plan' : mode
-            row.dest = await freeName(dir, path.basename(it.entry.path))
+            row.dest = await freeName(dir, path.basename(it.entry.path), planned)
             row.actionStatus = params.dryRun ? 'planned' : 'pending'
           }
           rows.push(row)

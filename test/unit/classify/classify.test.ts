@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { labelFolder, numbered } from '../../../src/main/classify/actions'
+import { freeName, labelFolder, numbered } from '../../../src/main/classify/actions'
 import { CSV_HEADER, csvLine, parseCsv } from '../../../src/main/classify/csv'
 import { walkFiles } from '../../../src/main/classify/scan'
 import { ClassifyRepo } from '../../../src/main/classify/store'
@@ -48,6 +48,18 @@ describe('names', () => {
     expect(labelFolder('..')).toBe('_')
     expect(labelFolder('tab\there')).toBe('tab_here')
     expect(labelFolder('狗')).toBe('狗')
+  })
+})
+
+describe('freeName', () => {
+  it('skips names on disk and names already planned for the batch', async () => {
+    const d = tmp()
+    writeFileSync(path.join(d, 'same.png'), 'x')
+    const reserved = new Set<string>()
+    expect(await freeName(d, 'same.png', reserved)).toBe(path.join(d, 'same-1.png'))
+    expect(await freeName(d, 'same.png', reserved)).toBe(path.join(d, 'same-2.png'))
+    expect(await freeName(d, 'other.png', reserved)).toBe(path.join(d, 'other.png'))
+    expect(await freeName(d, 'other.png')).toBe(path.join(d, 'other.png'))
   })
 })
 
