@@ -52,6 +52,19 @@ function message(e: unknown): string {
 
 type Prepared = { entry: ScanEntry; file?: PreparedFile; error?: string }
 
+/**
+ * Images per forward run for the execution provider sessions run on: 32 on CPU (bigger batches
+ * buy nothing there and hold more decoded images), 128 on a GPU provider, where a launch costs
+ * more than a small batch's work.
+ */
+export async function defaultBatchSize(models: ModelRegistry): Promise<number> {
+  try {
+    return (await models.runtimeReport()).active === 'cpu' ? 32 : 128
+  } catch {
+    return 32
+  }
+}
+
 export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, ClassifyCheckpoint, ClassifyJobResult> {
   const repo = new ClassifyRepo(deps.library.db)
   return {
@@ -60,7 +73,7 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
     async run(ctx) {
       const params = ClassifyParams.parse(ctx.params)
       const runId = ctx.jobId
-      const predictor: Predictor = await loadPredictor(deps.models(), deps.modelsRepo(), params.model, params.batchSize ?? 32)
+      const predictor: Predictor = await loadPredictor(deps.models(), deps.modelsRepo(), params.model, params.batchSize ?? (await defaultBatchSize(deps.models())))
       repo.createRun(runId, params, { id: predictor.modelId, name: predictor.modelName }, predictor.labels)
       const root = params.root ? path.resolve(params.root) : null
       const mode = params.action === 'none' ? null : params.action
