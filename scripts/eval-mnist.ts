@@ -154,9 +154,24 @@ async function main(): Promise<void> {
         save()
       }
     }
-    const full = rec.runId ? ['train', '--resume', rec.runId] : ['train', '--dataset', values.dataset, '--base', values.base, ...args]
-    log(`${stage}: tessera ${full.join(' ')}`)
-    const r = await tesseraJson<TrainJson>(lib, full, { onStderrLine })
+    const fresh = ['train', '--dataset', values.dataset, '--base', values.base, ...args]
+    let r: TrainJson
+    if (rec.runId) {
+      log(`${stage}: tessera train --resume ${rec.runId}`)
+      try {
+        r = await tesseraJson<TrainJson>(lib, ['train', '--resume', rec.runId], { onStderrLine })
+      } catch (e) {
+        // A run that failed (not paused or interrupted) cannot continue: start it again.
+        if (!/only paused or interrupted/.test(String(e))) throw e
+        log(`${stage}: run ${rec.runId} failed before; starting a new run.`)
+        delete rec.runId
+        save()
+        r = await tesseraJson<TrainJson>(lib, fresh, { onStderrLine })
+      }
+    } else {
+      log(`${stage}: tessera ${fresh.join(' ')}`)
+      r = await tesseraJson<TrainJson>(lib, fresh, { onStderrLine })
+    }
     rec.result = r
     rec.wallS = (rec.wallS ?? 0) + (Date.now() - t0) / 1000
     save()
@@ -164,12 +179,13 @@ async function main(): Promise<void> {
   }
   // One probe per layer asked; with several, the layer is chosen on the validation split (best
   // validation accuracy of each run, from the run record), never on test.
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ')
   state.probes ??= {}
   if (state.probe.layer !== undefined && state.probe.result) state.probes[String(state.probe.layer)] ??= { ...state.probe }
   const byLayer: { layer: number; result: TrainJson; wallS?: number; bestVal: number | null }[] = []
   for (const l of layers) {
     const rec = (state.probes[String(l)] ??= {})
-    const result = await train(`probe L${l}`, rec, ['--objective', 'probe', '--layer', String(l), '--seed', values.seed, '--name', `${values.base} probe L${l} (${values.dataset})`])
+    const result = await train(`probe L${l}`, rec, ['--objective', 'probe', '--layer', String(l), '--seed', values.seed, '--name', `${values.base} probe L${l} (${values.dataset}, ${stamp})`])
     byLayer.push({ layer: l, result, wallS: rec.wallS, bestVal: bestValAccuracy(lib, result.runId) })
   }
   const pick = byLayer.reduce((a, b) => ((b.bestVal ?? -1) > (a.bestVal ?? -1) ? b : a))
@@ -187,7 +203,7 @@ async function main(): Promise<void> {
           : 'the last layer (no eval.json)'
   const jointArgs = ['--objective', 'joint', '--steps', values['joint-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
   if (values['joint-lr']) jointArgs.push('--lr', values['joint-lr'])
-  const joint = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset})`])
+  const joint = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset}, ${stamp})`])
 
   // 3. Bits per token of the test images (unconditional: SOS start, as `model score` measures).
   const testDir = await testFolder(lib, values.dataset)
