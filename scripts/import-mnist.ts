@@ -8,12 +8,14 @@
 // --per-class N: a stratified subset of N train images per digit (the first N in file order);
 // validation then takes N/5 per digit unless --val-per-class says otherwise; test stays whole
 // unless --test-per-class says otherwise.
+// --side-14: write 14x14 images box-filtered 2x2 (scripts/lib/mnist.ts downsample), exactly what
+// tessera-digits was pretrained on, instead of the 28x28 originals the product would resize.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadMnist, MNIST_SIDE } from './lib/mnist'
+import { downsample, loadMnist, MNIST_SIDE } from './lib/mnist'
 import { planTree, treeCounts, writeTree } from './lib/mnist-tree'
 import { tessera, tesseraJson } from './lib/tessera-cli'
 
@@ -33,7 +35,9 @@ async function main(): Promise<void> {
       'per-class': { type: 'string' },
       'val-per-class': { type: 'string' },
       'test-per-class': { type: 'string' },
-      cache: { type: 'string' }
+      cache: { type: 'string' },
+      /** Write 14x14 images box-filtered as the pretraining saw them (scripts/lib/mnist.ts downsample). */
+      'side-14': { type: 'boolean', default: false }
     }
   })
   if (!values.library) throw new Error('--library DIR is required (the Tessera library to import into).')
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   const testPerClass = count('--test-per-class', values['test-per-class'])
   const tag = (n: number | undefined): string => (n === undefined ? 'all' : String(n))
   const root = resolve(
-    values.cache ?? join(homedir(), '.cache', 'tessera', 'mnist-tree', `train-${tag(trainPerClass)}_val-${tag(valPerClass)}_test-${tag(testPerClass)}`)
+    values.cache ?? join(homedir(), '.cache', 'tessera', 'mnist-tree', `train-${tag(trainPerClass)}_val-${tag(valPerClass)}_test-${tag(testPerClass)}${values['side-14'] ? '_side-14' : ''}`)
   )
   const log = (s: string): void => void process.stderr.write(s + '\n')
 
@@ -68,7 +72,11 @@ async function main(): Promise<void> {
   log(`MNIST tree ${root}: train ${plan.filter((e) => e.split === 'train').length}, val ${plan.filter((e) => e.split === 'val').length}, test ${plan.filter((e) => e.split === 'test').length}`)
   log(`  per class train [${counts.train.join(', ')}]`)
   const t0 = Date.now()
-  const w = await writeTree(root, plan, { train: train.images, test: test.images }, MNIST_SIDE, (d, n) => log(`  PNGs ${d}/${n}`))
+  const side = values['side-14'] ? MNIST_SIDE / 2 : MNIST_SIDE
+  const images = values['side-14']
+    ? { train: downsample(train.images, train.count, MNIST_SIDE, 2), test: downsample(test.images, test.count, MNIST_SIDE, 2) }
+    : { train: train.images, test: test.images }
+  const w = await writeTree(root, plan, images, side, (d, n) => log(`  PNGs ${d}/${n}`))
   log(`Wrote ${w.written} PNGs, kept ${w.kept} already there, in ${((Date.now() - t0) / 1000).toFixed(0)} s.`)
 
   const t1 = Date.now()
