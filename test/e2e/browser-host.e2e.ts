@@ -133,9 +133,6 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
       await page.locator(`html[data-theme=${scheme}]`).waitFor()
       for (const panel of panels) {
         await openPanel(page, panel.id, panel.heading)
-        if (['label'].includes(panel.id)) {
-          await page.getByTestId('panel-pending').waitFor()
-        }
         if (panel.id === 'classify') await page.getByTestId('classify-setup').waitFor()
         await page.screenshot({ path: screenshotPath(`${panel.id}-${scheme}`) })
       }
