@@ -13,7 +13,7 @@ import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { main } from '../../src/main/cli'
+import { runMain as run } from '../helpers/run-main'
 import { CSV_HEADER, parseCsv } from '../../src/main/classify/csv'
 import { tempDir } from '../unit/library/tmp'
 import { CLI, ROOT } from './helpers'
@@ -24,20 +24,6 @@ interface Ref {
   images: { file: string; class_probs: number[] }[]
 }
 const reference = JSON.parse(readFileSync(path.join(CLS, 'reference.json'), 'utf8')) as Ref
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' }
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
-  try {
-    const code = await main(args)
-    return { code, ...out }
-  } finally {
-    process.stdout.write = write.stdout
-    process.stderr.write = write.stderr
-  }
-}
 
 function crc32(buf: Buffer): number {
   let c = ~0

@@ -11,7 +11,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { type ModelDetail, type ModelScore, type ModelSummary } from '../../src/shared/contract'
-import { main } from '../../src/main/cli'
+import { runMain as run } from '../helpers/run-main'
 import { exportHfImageGpt } from '../../src/main/ml/interop/hf-imagegpt'
 import { paletteTokenize, readPngText } from '../../src/main/ml/palette/palette'
 import { classToken, initPixelGpt } from '../../src/main/ml/pixelgpt/model'
@@ -30,20 +30,6 @@ interface LmReference {
 }
 const ref = JSON.parse(readFileSync(path.join(LM, 'reference.json'), 'utf8')) as LmReference
 const images = [0, 1, 2, 3].map((i) => path.join(LM, 'images', `img${i}.png`))
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' }
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
-  try {
-    const code = await main(args)
-    return { code, ...out }
-  } finally {
-    process.stdout.write = write.stdout
-    process.stderr.write = write.stderr
-  }
-}
 
 /** Tensor name -> its raw bytes in a safetensors file (read independently of our reader). */
 function rawTensors(file: string): Map<string, { dtype: string; shape: number[]; bytes: Buffer }> {

@@ -9,7 +9,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { type ModelDetail, type ModelTryResult } from '../../src/shared/contract'
-import { main } from '../../src/main/cli'
+import { runMain as run } from '../helpers/run-main'
 import { createContext } from '../../src/main/context'
 import { storeBytes } from '../../src/main/library/media'
 import { Graph, matmul, reduceMean, reshape, toOnnx } from '../../src/main/ml/graph'
@@ -19,19 +19,6 @@ import { ROOT } from './helpers'
 
 const CLS = path.resolve(ROOT, '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
 const LM = path.resolve(ROOT, '..', 'shared', 'fixtures', 'imagegpt-tiny-lm')
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' }
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
-  try {
-    return { code: await main(args), ...out }
-  } finally {
-    process.stdout.write = write.stdout
-    process.stderr.write = write.stderr
-  }
-}
 
 const COLOUR = [200, 40, 90] as const
 

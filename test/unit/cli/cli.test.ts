@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Dataset, type Job } from '../../../src/shared/contract'
-import { main } from '../../../src/main/cli'
+import { runMain as run } from '../../helpers/run-main'
 import { openLibrary } from '../../../src/main/library/library'
 import { LATEST_SCHEMA_VERSION } from '../../../src/main/library/migrations'
 import { CLI, ROOT, runCli } from '../../integration/helpers'
@@ -16,27 +16,6 @@ import { tempDir } from '../library/tmp'
 
 let cleanup: (() => void) | undefined
 afterEach(() => cleanup?.())
-/** Runs main(args) here, capturing what it writes; same shape as runCli. */
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' }
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
-  try {
-    const code = await main(args)
-    return { code, ...out }
-  } finally {
-    process.stdout.write = write.stdout
-    process.stderr.write = write.stderr
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
-}
-
 function lib(): string {
   const t = tempDir()
   cleanup = t.cleanup

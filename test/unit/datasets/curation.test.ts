@@ -5,12 +5,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AppContext, createContext } from '../../../src/main/context'
 import { splitSizes } from '../../../src/main/datasets/splits'
-import { createDispatcher } from '../../../src/main/host/dispatch'
-import { createServices } from '../../../src/main/services'
-import { type ImportResult, type MethodInput, type MethodName, type MethodResult } from '../../../src/shared/contract'
-import { tempDir } from '../library/tmp'
+import { type ImportResult } from '../../../src/shared/contract'
+import { setupServices } from '../../helpers/services'
 import { picture } from './images'
 
 let cleanups: (() => void | Promise<void>)[] = []
@@ -19,21 +16,7 @@ afterEach(async () => {
   cleanups = []
 })
 
-function setup() {
-  const t = tempDir()
-  cleanups.push(t.cleanup)
-  const ctx: AppContext = createContext({ libraryDir: join(t.dir, 'lib'), host: 'cli', startJobs: true })
-  cleanups.push(() => ctx.close())
-  const dispatch = createDispatcher(createServices(ctx))
-  const call = async <M extends MethodName>(m: M, input: MethodInput<M>): Promise<MethodResult<M>> => {
-    const r = await dispatch(m, input)
-    if (!r.ok) throw new Error(`${m}: ${r.error.code} ${r.error.message}`)
-    return r.value as MethodResult<M>
-  }
-  const src = join(t.dir, 'src')
-  mkdirSync(src)
-  return { ctx, call, dispatch, src, dir: t.dir }
-}
+const setup = () => setupServices(cleanups)
 
 async function writePictures(dir: string, files: [string, Buffer | Promise<Buffer>][]): Promise<void> {
   for (const [rel, data] of files) {

@@ -6,12 +6,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AppContext, createContext } from '../../../src/main/context'
 import { describeFsError } from '../../../src/main/datasets/scan'
-import { createDispatcher } from '../../../src/main/host/dispatch'
-import { createServices } from '../../../src/main/services'
-import { type ImportResult, type Job, type MethodInput, type MethodName, type MethodResult } from '../../../src/shared/contract'
-import { tempDir } from '../library/tmp'
+import { type ImportResult, type Job, type MethodInput } from '../../../src/shared/contract'
+import { setupServices } from '../../helpers/services'
 import { picture } from './images'
 
 let cleanups: (() => void | Promise<void>)[] = []
@@ -20,21 +17,7 @@ afterEach(async () => {
   cleanups = []
 })
 
-function setup() {
-  const t = tempDir()
-  cleanups.push(t.cleanup)
-  const ctx: AppContext = createContext({ libraryDir: join(t.dir, 'lib'), host: 'cli', startJobs: true })
-  cleanups.push(() => ctx.close())
-  const dispatch = createDispatcher(createServices(ctx))
-  const call = async <M extends MethodName>(m: M, input: MethodInput<M>): Promise<MethodResult<M>> => {
-    const r = await dispatch(m, input)
-    if (!r.ok) throw new Error(`${m}: ${r.error.code} ${r.error.message}`)
-    return r.value as MethodResult<M>
-  }
-  const src = join(t.dir, 'src')
-  mkdirSync(src)
-  return { ctx, call, dispatch, src }
-}
+const setup = () => setupServices(cleanups)
 
 function put(root: string, rel: string, data: Buffer | string): string {
   const p = join(root, rel)

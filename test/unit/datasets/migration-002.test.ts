@@ -1,9 +1,9 @@
 // 002: media_info and item_flags, migrated from a version-1 library with data in it.
 
-import type Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openLibrary } from '../../../src/main/library/library'
 import { tempDir } from '../library/tmp'
+import { queryPlan } from '../../helpers/migration'
 
 let cleanups: (() => void)[] = []
 afterEach(() => {
@@ -11,8 +11,7 @@ afterEach(() => {
   cleanups = []
 })
 
-const plan = (db: Database.Database, sql: string, ...params: unknown[]): string =>
-  (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ')
+const plan = queryPlan
 
 describe('migration 002', () => {
   it('upgrades a version-1 library, keeps its rows, and adds media_info, item_flags and the name index', () => {

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { main } from '../../../src/main/cli'
+import { runMain as run } from '../../helpers/run-main'
 import { type AcceptAboveResult, type LabelChangeResult, type LabelHistory, type PredictedPage } from '../../../src/shared/contract'
 import { tempDir } from '../library/tmp'
 
@@ -18,19 +18,6 @@ afterEach(() => {
   if (samples === undefined) delete process.env.TESSERA_SAMPLES
   else process.env.TESSERA_SAMPLES = samples
 })
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' }
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write }
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out.stdout += String(chunk)), true)) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => ((out.stderr += String(chunk)), true)) as typeof process.stderr.write
-  try {
-    return { code: await main(args), ...out }
-  } finally {
-    process.stdout.write = write.stdout
-    process.stderr.write = write.stderr
-  }
-}
 
 describe('tessera label', () => {
   it('predicts, previews and accepts above a threshold, undoes and redoes, and lists disagreements', async () => {
