@@ -4,18 +4,19 @@
 // setting persisted by the back end.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type Page } from 'playwright-core'
 import {
   assertBuilt,
   dismissNotice,
   findChromium,
+  launchStudio,
   openPanel,
+  openStudioPage,
   panels,
   runCli,
   screenshotPath,
   startHost,
   tempLibrary,
-  watchConsole,
   type RunningHost
 } from './support'
 
@@ -32,9 +33,7 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
     library = tempLibrary()
     // A finished job in the library before the studio opens, so the Jobs drawer has history to show.
     runCli(library.dir, ['library', 'verify'])
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
 
   afterAll(async () => {
@@ -45,10 +44,7 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
 
   async function openStudio(colorScheme: 'light' | 'dark'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
     // Reduced motion: the studio then turns its transitions off, so screenshots show settled frames.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme, reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme })
     await page.getByTestId('nav-datasets').waitFor()
     return { context, page, problems }
   }

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser } from 'playwright-core'
-import { assertBuilt, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { type Browser } from 'playwright-core'
+import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the classify end-to-end test: ${found.reason}.`)
@@ -39,9 +39,7 @@ describe.skipIf(!found.chromium)('Classify panel (Chromium)', () => {
     writeFileSync(join(src, 'notes.jpg'), 'not an image')
     // Slow the job down (per batch) so the running state can be seen and photographed.
     process.env.TESSERA_CLASSIFY_TEST_DELAY_MS = '700'
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   }, 120_000)
 
   afterAll(async () => {
@@ -52,10 +50,7 @@ describe.skipIf(!found.chromium)('Classify panel (Chromium)', () => {
   })
 
   it('setup, running job, results table, errors, correction to a dataset, move + undo', async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1150 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1400, height: 1150 }, colorScheme: 'light' })
     await openPanel(page, 'classify', 'Classify')
     await page.getByTestId('classify-empty').waitFor()
 

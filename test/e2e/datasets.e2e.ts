@@ -6,10 +6,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { openLibrary } from '../../src/main/library/library'
 import { picture } from '../unit/datasets/images'
-import { assertBuilt, dismissNotice, findChromium, openPanel, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, screenshotPath, tempLibrary, watchConsole, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the datasets end-to-end test: ${found.reason}.`)
@@ -47,9 +47,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
     await put('train/robin/robin-1 small.jpg', picture(2, 'jpeg', [80, 64], 50))
     await put('train/wren/wren-2 big.webp', picture(63, 'webp', [320, 256], 70))
     await put('train/robin/broken.png', Buffer.from('not a png'))
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
 
   afterAll(async () => {
@@ -60,10 +58,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
   })
 
   it('imports a folder, browses the grid, shows balance bars and reviews near-duplicates', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
     await openPanel(page, 'datasets', 'Datasets')
 
     await page.getByTestId('dataset-import').click()
@@ -141,10 +136,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
     })()
     lib.close()
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
     await page.getByTestId('nav-datasets').waitFor()
     await page.evaluate("window.location.hash = '#/datasets/big'")
     await expect.poll(() => page.getByTestId('grid-count').textContent(), { timeout: 20_000 }).toBe('50,000 items')

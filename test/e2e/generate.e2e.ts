@@ -7,9 +7,9 @@
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
-import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { openLibrary } from '../../src/main/library/library'
-import { assertBuilt, dismissNotice, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the generate end-to-end test: ${found.reason}.`)
@@ -33,9 +33,7 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     library = tempLibrary()
     runCli(library.dir, ['model', 'import', FIXTURE, '--name', 'tiny-lm'])
     runCli(library.dir, ['dataset', 'create', 'Generated pictures'])
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
 
   afterAll(async () => {
@@ -45,10 +43,7 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
   })
 
   it('generates 8 images with a live preview, stars, collects, searches by seed and recalls a recipe', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
     await openPanel(page, 'generate', 'Generate')
 
     // The form: 8 images in batches of 4, a fixed seed.
@@ -183,10 +178,7 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     lib.close()
     const total = before + 20_000
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' })
     await openPanel(page, 'gallery', 'Gallery')
     await expect.poll(() => page.getByTestId('gallery-count').textContent(), { timeout: 20_000 }).toBe(`${total.toLocaleString('en-US')} images`)
     await page.locator('[data-testid=gallery-item]').first().waitFor()

@@ -11,10 +11,10 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { openLibrary, type Library } from '../../src/main/library/library'
 import { seededRandom } from '../../src/main/datasets/splits'
-import { assertBuilt, dismissNotice, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
 
 process.env.TESSERA_SAMPLES = '0'
 const FIXTURE = join(root, '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
@@ -67,9 +67,7 @@ describe.skipIf(!found.chromium)('Label panel (Chromium)', () => {
     runCli(library.dir, ['dataset', 'import', photos.dir, '--name', 'tiny'])
     runCli(library.dir, ['model', 'import', FIXTURE, '--name', 'tiny-cls'])
     lib = openLibrary(library.dir)
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
 
   afterAll(async () => {
@@ -91,10 +89,7 @@ describe.skipIf(!found.chromium)('Label panel (Chromium)', () => {
   const TOTAL = UNLABELLED + 3
 
   it('labels with the keyboard and in bulk, undoes and redoes, accepts model suggestions, and the library holds every label with its source', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 860 }, colorScheme: 'light' })
     await openPanel(page, 'label', 'Label')
     await expect.poll(() => progress(page)).toBe(`3 / ${TOTAL} labelled`)
     await page.locator('[data-testid=label-cell]').first().waitFor()

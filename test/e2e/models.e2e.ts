@@ -10,8 +10,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser } from 'playwright-core'
-import { assertBuilt, dismissNotice, findChromium, openPanel, root, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { type Browser } from 'playwright-core'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, startHost, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the models end-to-end test: ${found.reason}.`)
@@ -26,9 +26,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
   beforeAll(async () => {
     assertBuilt()
     library = tempLibrary()
-    host = await startHost(library.dir, { samples: true })
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!, { samples: true }))
   })
 
   afterAll(async () => {
@@ -38,10 +36,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
   })
 
   it('first start shows the built-in model and the sample dataset; card, samples, Try it, import, reset', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1100 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 1100 }, colorScheme: 'light' })
 
     // Datasets: the sample dataset, filled by its import job.
     await openPanel(page, 'datasets', 'Datasets')
@@ -136,10 +131,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     const datasets = JSON.parse(runCli(library.dir, ['dataset', 'list', '--json'])) as { name: string; itemCount: number }[]
     expect(datasets.map((d) => [d.name, d.itemCount])).toEqual([['Sample: MNIST digits', 300]])
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1100 }, colorScheme: 'dark', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 1100 }, colorScheme: 'dark' })
     await openPanel(page, 'models', 'Models')
     const rows = page.getByTestId('model-row')
     await expect.poll(() => rows.count()).toBe(2)

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ConsoleMessage, Page } from 'playwright-core'
+import { chromium as playwright, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core'
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const screenshotDir = join(root, 'test-results', 'screenshots')
@@ -142,4 +142,35 @@ export async function dismissNotice(page: Page): Promise<void> {
     await notice.getByRole('button', { name: /close/i }).click()
     await notice.waitFor({ state: 'detached' })
   }
+}
+
+/**
+ * Starts a browser host on `libraryDir` (see startHost) and launches headless Chromium to drive it.
+ * When Chromium fails to launch, the host is stopped again before the error is thrown.
+ */
+export async function launchStudio(libraryDir: string, chromium: Chromium, options: { samples?: boolean } = {}): Promise<{ host: RunningHost; browser: Browser }> {
+  const host = await startHost(libraryDir, options)
+  try {
+    const browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    return { host, browser }
+  } catch (error) {
+    await host.close()
+    throw error
+  }
+}
+
+/**
+ * Opens the studio at `url` in a fresh context (reduced motion, so the studio turns its transitions
+ * off and screenshots show settled frames), collecting console problems from the start (watchConsole).
+ */
+export async function openStudioPage(
+  browser: Browser,
+  url: string,
+  options: { viewport: { width: number; height: number }; colorScheme: 'light' | 'dark' }
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: options.viewport, colorScheme: options.colorScheme, reducedMotion: 'reduce' })
+  const page = await context.newPage()
+  const problems = watchConsole(page)
+  await page.goto(url)
+  return { context, page, problems }
 }

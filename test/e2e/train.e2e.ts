@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium as playwright, type Browser } from 'playwright-core'
-import { assertBuilt, findChromium, openPanel, runCli, screenshotPath, startHost, tempLibrary, watchConsole, type RunningHost } from './support'
+import { type Browser } from 'playwright-core'
+import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
 import { CLASSES, palette16, synthTokens, tokensPng } from '../unit/ml/train/synth'
 
 const found = await findChromium()
@@ -34,9 +34,7 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
       }
     runCli(library.dir, ['dataset', 'import', images.dir, '--name', 'Patterns', '--split-from-folders'])
     runCli(library.dir, ['model', 'import', LM_DIR, '--name', 'tiny-lm'])
-    host = await startHost(library.dir)
-    const chromium = found.chromium!
-    browser = await playwright.launch({ executablePath: chromium.executablePath, args: chromium.args, headless: true })
+    ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
 
   afterAll(async () => {
@@ -47,10 +45,7 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
   })
 
   it('trains with one click, then shows charts, a confusion matrix and the run history', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', reducedMotion: 'reduce' })
-    const page = await context.newPage()
-    const problems = watchConsole(page)
-    await page.goto(host.url)
+    const { page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 1000 }, colorScheme: 'light' })
     await openPanel(page, 'train', 'Train')
     await page.getByTestId('train-empty').waitFor()
     await page.screenshot({ path: screenshotPath('train-empty-light') })
