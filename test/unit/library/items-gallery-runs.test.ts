@@ -1,25 +1,19 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConflictError } from '../../../src/main/errors'
 import { DatasetsRepo } from '../../../src/main/library/datasets'
 import { GalleryRepo } from '../../../src/main/library/gallery'
 import { ItemsRepo } from '../../../src/main/library/items'
-import { type Library, openLibrary } from '../../../src/main/library/library'
+import { type Library } from '../../../src/main/library/library'
 import { storeBytes } from '../../../src/main/library/media'
 import { RunsRepo } from '../../../src/main/library/runs'
-import { tempDir } from './tmp'
+import { tempLibraryOpener } from '../../helpers/library'
 
 let lib: Library
-let cleanup: () => void
-afterEach(() => {
-  lib?.close()
-  cleanup?.()
-})
+const openTempLibrary = tempLibraryOpener()
 function open(): Library {
-  const t = tempDir()
-  cleanup = t.cleanup
-  lib = openLibrary(t.dir)
+  lib = openTempLibrary()
   return lib
 }
 

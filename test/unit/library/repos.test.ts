@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConflictError, NotFoundError } from '../../../src/main/errors'
 import { DatasetsRepo } from '../../../src/main/library/datasets'
-import { type Library, openLibrary } from '../../../src/main/library/library'
+import { type Library } from '../../../src/main/library/library'
 import { resolveLibraryDir } from '../../../src/main/library/location'
 import { DEFAULT_SETTINGS, SettingsRepo } from '../../../src/main/library/settings'
-import { tempDir } from './tmp'
+import { tempLibraryOpener } from '../../helpers/library'
 
 let lib: Library
-let cleanup: () => void
-afterEach(() => {
-  lib?.close()
-  cleanup?.()
-})
+const openTempLibrary = tempLibraryOpener()
 function open(): Library {
-  const t = tempDir()
-  cleanup = t.cleanup
-  lib = openLibrary(t.dir)
+  lib = openTempLibrary()
   return lib
 }
 
