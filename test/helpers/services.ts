@@ -9,11 +9,9 @@ import { createServices } from '../../src/main/services'
 import { type MethodInput, type MethodName, type MethodResult } from '../../src/shared/contract'
 import { tempDir } from '../unit/library/tmp'
 
-/** Sets up the library; pushes its clean-ups (remove the folder, close the context) onto `cleanups`. */
-export function setupServices(cleanups: (() => void | Promise<void>)[]) {
-  const t = tempDir()
-  cleanups.push(t.cleanup)
-  const ctx: AppContext = createContext({ libraryDir: join(t.dir, 'lib'), host: 'cli', startJobs: true })
+/** Opens the services on `libraryDir` with a running job runner; pushes closing the context onto `cleanups`. */
+export function openServices(libraryDir: string, cleanups: (() => void | Promise<void>)[]) {
+  const ctx: AppContext = createContext({ libraryDir, host: 'cli', startJobs: true })
   cleanups.push(() => ctx.close())
   const dispatch = createDispatcher(createServices(ctx))
   const call = async <M extends MethodName>(m: M, input: MethodInput<M>): Promise<MethodResult<M>> => {
@@ -21,6 +19,14 @@ export function setupServices(cleanups: (() => void | Promise<void>)[]) {
     if (!r.ok) throw new Error(`${m}: ${r.error.code} ${r.error.message}`)
     return r.value as MethodResult<M>
   }
+  return { ctx, dispatch, call }
+}
+
+/** Sets up the library; pushes its clean-ups (remove the folder, close the context) onto `cleanups`. */
+export function setupServices(cleanups: (() => void | Promise<void>)[]) {
+  const t = tempDir()
+  cleanups.push(t.cleanup)
+  const { ctx, dispatch, call } = openServices(join(t.dir, 'lib'), cleanups)
   const src = join(t.dir, 'src')
   mkdirSync(src)
   return { ctx, call, dispatch, src, dir: t.dir }

@@ -7,10 +7,8 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AppContext, createContext } from '../../../src/main/context'
-import { createDispatcher } from '../../../src/main/host/dispatch'
-import { createServices } from '../../../src/main/services'
-import { type ImportResult, type MethodInput, type MethodName, type MethodResult } from '../../../src/shared/contract'
+import { type ImportResult, type MethodInput, type MethodName } from '../../../src/shared/contract'
+import { openServices } from '../../helpers/services'
 import { tempDir } from '../library/tmp'
 
 const FIXTURE = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
@@ -22,14 +20,7 @@ afterEach(async () => {
 })
 
 function open(libraryDir: string) {
-  const ctx: AppContext = createContext({ libraryDir, host: 'cli', startJobs: true })
-  cleanups.push(() => ctx.close())
-  const dispatch = createDispatcher(createServices(ctx))
-  const call = async <M extends MethodName>(m: M, input: MethodInput<M>): Promise<MethodResult<M>> => {
-    const r = await dispatch(m, input)
-    if (!r.ok) throw new Error(`${m}: ${r.error.code} ${r.error.message}`)
-    return r.value as MethodResult<M>
-  }
+  const { ctx, dispatch, call } = openServices(libraryDir, cleanups)
   const fails = async <M extends MethodName>(m: M, input: MethodInput<M>): Promise<string> => {
     const r = await dispatch(m, input)
     if (r.ok) throw new Error(`${m} should have failed`)
