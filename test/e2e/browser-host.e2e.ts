@@ -16,6 +16,7 @@ import {
   runCli,
   screenshotPath,
   startHost,
+  stopStudio,
   tempLibrary,
   type RunningHost
 } from './support'
@@ -37,9 +38,7 @@ describe.skipIf(!found.chromium)('studio in the browser host (Chromium)', () => 
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
-    library?.remove()
+    await stopStudio(browser, host, library)
   })
 
   async function openStudio(colorScheme: 'light' | 'dark'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {

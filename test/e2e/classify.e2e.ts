@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser } from 'playwright-core'
-import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
+import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, stopStudio, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the classify end-to-end test: ${found.reason}.`)
@@ -44,9 +44,7 @@ describe.skipIf(!found.chromium)('Classify panel (Chromium)', () => {
 
   afterAll(async () => {
     delete process.env.TESSERA_CLASSIFY_TEST_DELAY_MS
-    await browser?.close()
-    await host?.close()
-    library?.remove()
+    await stopStudio(browser, host, library)
   })
 
   it('setup, running job, results table, errors, correction to a dataset, move + undo', async () => {

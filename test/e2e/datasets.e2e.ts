@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser, type Page } from 'playwright-core'
 import { openLibrary } from '../../src/main/library/library'
 import { picture } from '../unit/datasets/images'
-import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, screenshotPath, tempLibrary, watchConsole, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, screenshotPath, stopStudio, tempLibrary, watchConsole, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the datasets end-to-end test: ${found.reason}.`)
@@ -51,10 +51,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
-    library?.remove()
-    photos?.remove()
+    await stopStudio(browser, host, library, photos)
   })
 
   it('imports a folder, browses the grid, shows balance bars and reviews near-duplicates', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import { type Browser, type Page } from 'playwright-core'
 import { openLibrary } from '../../src/main/library/library'
-import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, stopStudio, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the generate end-to-end test: ${found.reason}.`)
@@ -37,9 +37,7 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
-    library?.remove()
+    await stopStudio(browser, host, library)
   })
 
   it('generates 8 images with a live preview, stars, collects, searches by seed and recalls a recipe', async () => {

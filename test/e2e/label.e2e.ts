@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser, type Page } from 'playwright-core'
 import { openLibrary, type Library } from '../../src/main/library/library'
 import { seededRandom } from '../../src/main/datasets/splits'
-import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, stopStudio, tempLibrary, type RunningHost } from './support'
 
 process.env.TESSERA_SAMPLES = '0'
 const FIXTURE = join(root, '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
@@ -71,8 +71,7 @@ describe.skipIf(!found.chromium)('Label panel (Chromium)', () => {
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
+    await stopStudio(browser, host)
     lib?.close()
     library?.remove()
     photos?.remove()

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser } from 'playwright-core'
-import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, startHost, tempLibrary, type RunningHost } from './support'
+import { assertBuilt, dismissNotice, findChromium, launchStudio, openPanel, openStudioPage, root, runCli, screenshotPath, startHost, stopStudio, tempLibrary, type RunningHost } from './support'
 
 const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the models end-to-end test: ${found.reason}.`)
@@ -30,9 +30,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
-    library?.remove()
+    await stopStudio(browser, host, library)
   })
 
   it('first start shows the built-in model and the sample dataset; card, samples, Try it, import, reset', async () => {

@@ -174,3 +174,10 @@ export async function openStudioPage(
   await page.goto(url)
   return { context, page, problems }
 }
+
+/** afterAll's counterpart of launchStudio: closes Chromium, stops the host, then removes the folders (each may be unset). */
+export async function stopStudio(browser: Browser | undefined, host: RunningHost | undefined, ...folders: ({ remove: () => void } | undefined)[]): Promise<void> {
+  await browser?.close()
+  await host?.close()
+  for (const folder of folders) folder?.remove()
+}

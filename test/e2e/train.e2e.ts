@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser } from 'playwright-core'
-import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, runCli, screenshotPath, tempLibrary, type RunningHost } from './support'
+import { assertBuilt, findChromium, launchStudio, openPanel, openStudioPage, runCli, screenshotPath, stopStudio, tempLibrary, type RunningHost } from './support'
 import { CLASSES, palette16, synthTokens, tokensPng } from '../unit/ml/train/synth'
 
 const found = await findChromium()
@@ -38,10 +38,7 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await host?.close()
-    library?.remove()
-    images?.remove()
+    await stopStudio(browser, host, library, images)
   })
 
   it('trains with one click, then shows charts, a confusion matrix and the run history', async () => {
