@@ -61,5 +61,12 @@ describe('tessera train', () => {
     expect(detail.parentId).not.toBeNull()
     expect(JSON.stringify(detail)).toContain('"objective":"generative"')
     expect(readFileSync(join(dest, 'config.json'), 'utf8')).toContain('"n_embd"')
+
+    // A name that is already taken is refused before any training starts, not after it.
+    const again = await runCli([...args, '--steps', '1', '--name', 'tiny-sgd'])
+    expect(again.code).not.toBe(0)
+    expect(again.stderr + again.stdout).toContain('A model named "tiny-sgd" already exists')
+    const runs = await runCli(['--library', lib, '--json', 'jobs', 'list'])
+    expect((JSON.parse(runs.stdout) as { kind: string }[]).filter((j) => j.kind === 'train')).toHaveLength(1)
   }, 120_000)
 })

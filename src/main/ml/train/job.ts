@@ -581,7 +581,8 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       training: { runId: p.runId, objective: plan.objective, plan, reason: plan.reason, steps: cp.step, bestStep: cp.best?.step ?? null, stoppedEarly: cp.stoppedEarly, durationS },
       metrics
     }
-    const detail = await registry.add(trained, { name, uniqueName: p.name === undefined, source: 'trained', parentId: loaded.record.id, meta })
+    // A name taken while this run trained gets a numbered variant rather than losing the run.
+    const detail = await registry.add(trained, { name, uniqueName: true, source: 'trained', parentId: loaded.record.id, meta })
     return { modelId: detail.id, modelName: detail.name, runId: p.runId, plan, steps: cp.step, bestStep: cp.best?.step ?? null, stoppedEarly: cp.stoppedEarly, metrics, durationS }
   } finally {
     await trainer.dispose()

@@ -2,7 +2,7 @@
 // and by any other front end (the job itself is src/main/ml/train/job.ts).
 
 import { type AppContext } from '../../context'
-import { AppError } from '../../errors'
+import { AppError, ConflictError } from '../../errors'
 import { RunsRepo, type TrainingRun } from '../../library/runs'
 import { type TrainJobParams } from './job'
 import { type TrainRequest } from './plan'
@@ -10,6 +10,10 @@ import { type TrainRequest } from './plan'
 export function enqueueTraining(ctx: AppContext, req: TrainRequest): { runId: string; jobId: string } {
   const dataset = ctx.repos.datasets.get(req.dataset)
   const base = ctx.repos.models.get(req.base)
+  // Say so now, not after hours of training.
+  if (req.name !== undefined && ctx.repos.models.nameTaken(req.name)) {
+    throw new ConflictError(`A model named "${req.name}" already exists; choose another name for the trained model.`, 'name')
+  }
   const full: TrainRequest = { ...req, dataset: dataset.id, base: base.id }
   const runs = new RunsRepo(ctx.library.db)
   const run = runs.create({ objective: full.objective ?? 'auto', baseModelId: base.id, datasetId: dataset.id, params: full as unknown as Record<string, unknown> })
