@@ -160,14 +160,17 @@ function LabelWorkspace({ datasetId, datasets, onDataset, api, notify }: {
   listRef.current = { loaded, indexOf, count }
 
   // The current item follows its id when the list shifts (an item labelled out of an "unlabelled" filter).
+  // It reads the cursor from the ref: when key presses outrun renders, the rendered cursor is
+  // older than the one the handlers already moved, and restoring it would label an item twice.
   useEffect(() => {
-    if (cursor.id) {
-      const at = indexOf(cursor.id)
-      if (at >= 0 && at !== cursor.index) setCursor({ index: at, id: cursor.id })
+    const c = cursorRef.current
+    if (c.id) {
+      const at = indexOf(c.id)
+      if (at >= 0 && at !== c.index) setCursor({ index: at, id: c.id })
       return
     }
-    const item = loaded.get(cursor.index)
-    if (item) setCursor({ index: cursor.index, id: item.id })
+    const item = loaded.get(c.index)
+    if (item) setCursor({ index: c.index, id: item.id })
   }, [loaded, indexOf, cursor, setCursor])
   useEffect(() => {
     if (total !== null && cursor.index >= total && total > 0) setCursor({ index: total - 1, id: null })
