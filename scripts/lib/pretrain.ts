@@ -5,8 +5,9 @@
 // functions of (seed, step), and a checkpoint holds weights, optimizer state and the
 // step, so an interrupted run continues exactly where it stopped.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { exportHfImageGpt } from '../../src/main/ml/interop/hf-imagegpt'
 import { parseSafetensors, serializeSafetensors, type TensorMap } from '../../src/main/ml/interop/safetensors'
 import { initPixelGpt, seqLen, sosToken, classToken, type PixelGptConfig, type PixelGptModel } from '../../src/main/ml/pixelgpt/model'
 import { buildPixelGptTrainStep } from '../../src/main/ml/pixelgpt/train'
@@ -247,4 +248,25 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
   checkpoint()
   return { model: currentModel(), finished: true, step }
+}
+
+/**
+ * Writes a finished pretraining run as a built-in model folder: the Hugging Face layout, the run
+ * record, and a summary with bits per token measured on `evalSet` (under `evalKey`).
+ */
+export async function publishPretrained(
+  res: PretrainResult,
+  o: { work: string; out: string; evalSet: TokenSet; evalLimit: number; evalKey: string; summary: Record<string, unknown> }
+): Promise<void> {
+  const ev = await evaluate(new Runtime({}), res.model, o.evalSet, o.evalLimit)
+  mkdirSync(o.out, { recursive: true })
+  await exportHfImageGpt(res.model, o.out)
+  copyFileSync(join(o.work, 'run.jsonl'), join(o.out, 'pretrain-run.jsonl'))
+  const summary = {
+    ...o.summary,
+    steps: res.step,
+    [o.evalKey]: { bitsPerTokenConditional: ev.condNll / Math.LN2, bitsPerTokenUnconditional: ev.uncondNll / Math.LN2 }
+  }
+  writeFileSync(join(o.out, 'pretrain-summary.json'), JSON.stringify(summary, null, 2) + '\n')
+  console.log(JSON.stringify(summary))
 }
