@@ -8,9 +8,10 @@ import { migration002 } from './002_dataset_media'
 import { migration003 } from './003_gallery'
 import { migration004 } from './004_labelling'
 import { migration005 } from './005_classify'
+import { migration006 } from './006_snapshots'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {
