@@ -9,7 +9,16 @@ import { app, BrowserWindow, nativeTheme, session, shell } from 'electron'
 import { seedOnFirstStart } from './samples'
 import { createContext, type AppContext } from './context'
 import { createElectronIpc } from './host/electron-ipc'
-import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './host/electron-protocol'
+import { handleAppScheme, registerAppScheme } from './host/electron-protocol'
+import {
+  denyPermissionCheck,
+  denyPermissionRequest,
+  navigationGuard,
+  remoteRequestFilter,
+  studioStartUrl,
+  studioWindowOptions,
+  windowOpenHandler
+} from './host/electron-security'
 import { resolveLibraryDir } from './library/location'
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
@@ -18,70 +27,28 @@ let mainWindow: BrowserWindow | null = null
 let context: AppContext | null = null
 let ipc: { dispose(): void } | null = null
 
-/** Only our own page may be shown: the built renderer (tessera://app) or, in development, the dev server. */
-function isOwnPage(url: string): boolean {
-  try {
-    const u = new URL(url)
-    if (`${u.protocol}//${u.host}` === APP_ORIGIN) return true
-    return devServerUrl !== undefined && u.origin === new URL(devServerUrl).origin
-  } catch {
-    return false
-  }
-}
-
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1360,
-    height: 880,
-    minWidth: 960,
-    minHeight: 600,
-    show: false,
-    title: 'Tessera Studio',
-    backgroundColor: nativeTheme.shouldUseDarkColors ? '#121212' : '#fafafa',
-    autoHideMenuBar: true,
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false
-    }
-  })
+  const win = new BrowserWindow(studioWindowOptions({ preload: join(__dirname, '../preload/index.js'), dark: nativeTheme.shouldUseDarkColors }))
   win.once('ready-to-show', () => win.show())
 
-  // No navigation away from the studio, and no new windows; http(s) links open in the
-  // user's browser instead.
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isOwnPage(url)) event.preventDefault()
-  })
-  win.webContents.on('will-redirect', (event, url) => {
-    if (!isOwnPage(url)) event.preventDefault()
-  })
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
+  // No navigation away from the studio, and no new windows; https links open in the
+  // user's browser instead (host/electron-security.ts).
+  const guard = navigationGuard(devServerUrl)
+  win.webContents.on('will-navigate', guard)
+  win.webContents.on('will-redirect', guard)
+  win.webContents.setWindowOpenHandler(windowOpenHandler((url) => void shell.openExternal(url)))
   win.webContents.on('will-attach-webview', (event) => event.preventDefault())
 
-  if (devServerUrl) void win.loadURL(devServerUrl)
-  else void win.loadURL(`${APP_ORIGIN}/index.html`)
+  void win.loadURL(studioStartUrl(devServerUrl))
   return win
 }
 
 function lockDownSession(): void {
   // The studio needs no camera, microphone, notifications or any other permission.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
-  session.defaultSession.setPermissionCheckHandler(() => false)
+  session.defaultSession.setPermissionRequestHandler(denyPermissionRequest)
+  session.defaultSession.setPermissionCheckHandler(denyPermissionCheck)
   // Nothing is loaded from the network: refuse every remote request outright.
-  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
-    const remote = /^(https?|wss?):/.test(details.url) && !(devServerUrl && details.url.startsWith(new URL(devServerUrl).origin))
-    callback({ cancel: remote })
-  })
+  session.defaultSession.webRequest.onBeforeRequest(remoteRequestFilter(devServerUrl))
 }
 
 // The renderer and library media are served from tessera://app (host/electron-protocol.ts).
