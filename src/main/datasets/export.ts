@@ -9,6 +9,7 @@ import { basename, extname, join, resolve } from 'node:path'
 import type Database from 'better-sqlite3'
 import { type ExportResult, type ImportIssue } from '../../shared/datasets-contract'
 import { type Library } from '../library/library'
+import { mediaFilePath } from '../library/media'
 
 /** A class or file name made safe as one path segment on every OS. */
 export function safeSegment(name: string): string {
@@ -43,7 +44,7 @@ export async function exportImageFolder(library: Library, db: Database.Database,
       target = join(dir, `${file.slice(0, file.length - ext.length)}-${r.sha256.slice(0, 8)}${ext}`)
     }
     taken.add(target)
-    const src = r.path.startsWith('/') ? r.path : library.resolveInside(r.path)
+    const src = mediaFilePath(library, r.path)
     await mkdir(dir, { recursive: true })
     try {
       await copyFile(src, target, constants.COPYFILE_EXCL)

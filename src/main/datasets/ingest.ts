@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import sharp from 'sharp'
 import { type Library } from '../library/library'
-import { MediaRepo } from '../library/media'
+import { MediaRepo, isReferencedPath } from '../library/media'
 import { perceptualHashes } from './phash'
 import { describeFsError } from './scan'
 
@@ -120,7 +120,10 @@ export async function ingestFile(library: Library, path: string, options: { refe
   const media = new MediaRepo(library.db)
   const known = media.get(sha256)
   const hasInfo = library.db.prepare('SELECT 1 FROM media_info WHERE sha256 = ?').get(sha256)
-  if (known && known.thumb_path && hasInfo && known.width && known.height) {
+  // Bytes known only as a referenced file outside the library, imported now as a copy: store
+  // the copy and point the row at it, so this dataset does not depend on the other's source.
+  const adopt = !!known && isReferencedPath(known.path) && !options.reference
+  if (known && !adopt && known.thumb_path && hasInfo && known.width && known.height) {
     const info = library.db.prepare('SELECT format FROM media_info WHERE sha256 = ?').get(sha256) as { format: string }
     return { sha256, bytes: known.bytes, format: info.format, width: known.width, height: known.height, stored: false, record: () => false }
   }
@@ -133,10 +136,11 @@ export async function ingestFile(library: Library, path: string, options: { refe
   const rel = options.reference ? path : `media/${sha256.slice(0, 2)}/${sha256}.${f.ext}`
   // The same layout as storeBytes (media/ab/<sha256>.<ext>), written without blocking the loop.
   // Two files with the same bytes in one batch both write it: same content, same name, harmless.
-  if (!known && !options.reference) await writeAtomic(library.resolveInside(rel), data)
+  if ((!known || adopt) && !options.reference) await writeAtomic(library.resolveInside(rel), data)
   const record = (): boolean => {
     const isNew = !media.get(sha256)
     if (isNew) media.put({ sha256, path: rel, mime: f.mime, bytes: data.length, width: facts.width, height: facts.height })
+    else if (adopt) library.db.prepare('UPDATE media SET path = ? WHERE sha256 = ?').run(rel, sha256)
     media.setThumb(sha256, thumbRel)
     library.db
       .prepare(
@@ -144,7 +148,7 @@ export async function ingestFile(library: Library, path: string, options: { refe
          ON CONFLICT (sha256) DO UPDATE SET format = excluded.format, dhash = excluded.dhash, phash = excluded.phash`
       )
       .run(sha256, facts.format, facts.hashes.dhash, facts.hashes.phash)
-    return isNew && !options.reference
+    return (isNew || adopt) && !options.reference
   }
-  return { sha256, bytes: data.length, format: facts.format, width: facts.width, height: facts.height, stored: !known && !options.reference, record }
+  return { sha256, bytes: data.length, format: facts.format, width: facts.width, height: facts.height, stored: (!known || adopt) && !options.reference, record }
 }

@@ -12,6 +12,7 @@ import {
   type SplitName
 } from '../../shared/datasets-contract'
 import { NotFoundError } from '../errors'
+import { isReferencedPath } from '../library/media'
 import { CLASS_COLORS } from '../library/datasets'
 import { newId } from '../library/util'
 
@@ -81,7 +82,7 @@ const toItem = (r: Row): DatasetItem => ({
   height: r.height,
   format: r.format,
   mime: r.mime,
-  referenced: r.path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(r.path),
+  referenced: isReferencedPath(r.path),
   flags: r.flags ? r.flags.split(',').sort() : []
 })
 

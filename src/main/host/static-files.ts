@@ -3,10 +3,10 @@
 // the privileged `tessera://app/` scheme. In both, a request path is only a lookup key:
 // renderer files come from a listing made at start, media from a database row by hash.
 
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { type AppContext } from '../context'
-import { SHA256_HEX } from '../library/media'
+import { SHA256_HEX, isReferencedPath, mediaFilePath } from '../library/media'
 
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -56,7 +56,8 @@ export function parseMediaPath(pathname: string): { kind: 'media' | 'thumbs'; sh
 
 /**
  * The file behind a media or thumbnail hash: the hash only selects a database row, and
- * the path comes from that row, resolved and checked to stay inside the library.
+ * the path comes from that row, resolved and checked to stay inside the library (a file
+ * imported by reference is served from the source path its row records).
  */
 export function mediaFile(context: AppContext, kind: 'media' | 'thumbs', sha: string): { path: string; mime: string } | null {
   const row = SHA256_HEX.test(sha) ? context.repos.media.get(sha) : undefined
@@ -64,10 +65,19 @@ export function mediaFile(context: AppContext, kind: 'media' | 'thumbs', sha: st
   if (!row || !rel) return null
   let abs: string
   try {
-    abs = context.library.resolveInside(rel)
+    abs = kind === 'media' ? mediaFilePath(context.library, rel) : context.library.resolveInside(rel)
   } catch {
     return null
   }
-  if (!existsSync(abs)) return null
+  if (kind === 'media' && isReferencedPath(rel)) {
+    // A referenced file lives outside the library: serve it only while it is still a regular
+    // file of the recorded size (not a folder, not something else put at that path since).
+    try {
+      const st = statSync(abs)
+      if (!st.isFile() || st.size !== row.bytes) return null
+    } catch {
+      return null
+    }
+  } else if (!existsSync(abs)) return null
   return { path: abs, mime: kind === 'media' ? row.mime : 'image/webp' }
 }

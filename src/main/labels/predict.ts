@@ -7,7 +7,7 @@
 import { type EventBus } from '../events'
 import { type JobKind } from '../jobs/runner'
 import { type Library } from '../library/library'
-import { MediaRepo } from '../library/media'
+import { MediaRepo, mediaFilePath } from '../library/media'
 import { hasClassifier } from '../ml/pixelgpt/model'
 import { type ModelRegistry } from '../models/registry'
 import { AppError } from '../errors'
@@ -61,7 +61,7 @@ export function predictJobKind(deps: { library: Library; bus: EventBus; models: 
             failed++
             continue
           }
-          files.push({ id: it.id, file: deps.library.resolveInside(m.path) })
+          files.push({ id: it.id, file: mediaFilePath(deps.library, m.path) })
         }
         const rows: { itemId: string; className: string; confidence: number }[] = []
         if (gpt) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, isAbsolute } from 'node:path'
 import type Database from 'better-sqlite3'
 import { type Library } from './library'
 import { nowIso } from './util'
@@ -18,6 +18,18 @@ export interface MediaRow {
 }
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/
+
+/** A media row's path names a file left where it was imported from ("reference in place"). */
+export const isReferencedPath = (path: string): boolean => isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path)
+
+/**
+ * Where a media row's file is: inside the library for stored files (checked not to leave it),
+ * the absolute source path as recorded for referenced ones. Only database rows name paths, so a
+ * referenced path is one the user chose to import.
+ */
+export function mediaFilePath(library: Pick<Library, 'resolveInside'>, path: string): string {
+  return isReferencedPath(path) ? path : library.resolveInside(path)
+}
 
 /** Content-addressed files: `media/ab/<sha256>.<ext>` by convention. */
 export class MediaRepo {

@@ -18,7 +18,7 @@ import { type EventBus } from '../events'
 import { type Library } from '../library/library'
 import { type DatasetsRepo } from '../library/datasets'
 import { type ItemsRepo } from '../library/items'
-import { type MediaRepo } from '../library/media'
+import { type MediaRepo, mediaFilePath } from '../library/media'
 import { type ModelRecord, type ModelsRepo } from '../library/models'
 import { exportHfImageGpt, importHfImageGpt } from '../ml/interop/hf-imagegpt'
 import { numel } from '../ml/interop/safetensors'
@@ -485,7 +485,7 @@ export class ModelRegistry {
       const media = d.media.get(sha)
       if (!media) return null
       try {
-        const { data } = await onnxImageInput(this.library.resolveInside(media.path), spec, media.path)
+        const { data } = await onnxImageInput(mediaFilePath(this.library, media.path), spec, media.path)
         const out = await session.runHost({ [spec.input.name]: onnxFeed(spec, data) })
         return Float32Array.from(out[spec.output.name]?.data as Float32Array)
       } catch {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { type Library } from '../../library/library'
-import { MediaRepo } from '../../library/media'
+import { MediaRepo, mediaFilePath } from '../../library/media'
 import { type JobKind } from '../runner'
 
 export interface VerifyCheckpoint {
@@ -58,9 +58,9 @@ export function libraryVerifyKind(library: Library): JobKind<VerifyParams | null
           ctx.signal.throwIfAborted()
           let abs: string | null
           try {
-            abs = library.resolveInside(row.path)
+            abs = mediaFilePath(library, row.path)
           } catch {
-            abs = null // a row pointing outside the library counts as missing
+            abs = null // a relative path leading out of the library counts as missing
           }
           const actual = abs ? await sha256File(abs, ctx.signal) : null
           if (actual === null) cp.missing.push(row.sha256)

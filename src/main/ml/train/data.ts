@@ -13,7 +13,7 @@ import type Database from 'better-sqlite3'
 import { AppError } from '../../errors'
 import { assignSplits } from '../../datasets/splits'
 import { type Library } from '../../library/library'
-import { MediaRepo } from '../../library/media'
+import { MediaRepo, mediaFilePath } from '../../library/media'
 import { imageTokens } from '../palette/palette'
 import { Prng } from '../sample/prng'
 
@@ -169,7 +169,7 @@ export class TokenCache {
         continue
       }
       try {
-        const tokens = await imageTokens(this.library.resolveInside(row.path), this.palette, this.side, { label: it.name })
+        const tokens = await imageTokens(mediaFilePath(this.library, row.path), this.palette, this.side, { label: it.name })
         this.write(it.sha256, tokens)
         made++
       } catch (err) {
