@@ -3,7 +3,7 @@
 // Host (with our actual port) and, when present, a matching Origin. Contract calls
 // go through the same dispatcher as Electron IPC. Protocol: docs/browser-host.md.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { networkInterfaces } from 'node:os'
@@ -69,10 +69,16 @@ function csp(hostHeader: string): string {
   ].join('; ')
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+/**
+ * Compares a presented token with ours in constant time. Both are hashed first, so the
+ * comparison always runs over 32 bytes: neither the position of the first wrong
+ * character nor the presented length changes how long it takes (timingSafeEqual itself
+ * throws on unequal lengths).
+ */
+export function tokensEqual(presented: string, expected: string): boolean {
+  const x = createHash('sha256').update(presented, 'utf8').digest()
+  const y = createHash('sha256').update(expected, 'utf8').digest()
+  return timingSafeEqual(x, y)
 }
 
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -114,7 +120,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       url.searchParams.get('token') ?? undefined,
       parseCookies(req.headers.cookie).get(cookieName)
     ]
-    return candidates.some((c) => c !== undefined && safeEqual(c, token))
+    return candidates.some((c) => c !== undefined && tokensEqual(c, token))
   }
 
   const baseHeaders = (res: ServerResponse): void => {
@@ -227,6 +233,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, fail('FORBIDDEN', 'Only GET here.'))
     const media = parseMediaPath(path)
     if (media) return serveMedia(res, media.kind, media.sha)
+    // Anything else under /media/ or /thumbs/ is not a hash: never the page, never a file.
+    if (/^\/(media|thumbs)(\/|$)/.test(path)) return sendError(res, 404, fail('NOT_FOUND', 'No such file in the library.'))
     if (path === '/ws') return sendError(res, 400, fail('VALIDATION', 'Open /ws as a WebSocket.'))
     serveStatic(req, res, path, hostHeader)
   })

@@ -159,6 +159,8 @@ export function appSchemeHandler(context: AppContext, rendererDir: string): (req
         }
       })
     }
+    // Anything else under /media/ or /thumbs/ is not a hash: never the page, never a file.
+    if (/^\/(media|thumbs)(\/|$)/.test(url.pathname)) return notFound()
     const index = files.get('/index.html')
     let file = url.pathname === '/' ? index : files.get(url.pathname)
     if (!file && extname(url.pathname) === '') file = index // client-side routes
