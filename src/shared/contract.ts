@@ -46,6 +46,7 @@ import {
   type GenerationRecipe
 } from './gallery-contract'
 import { TrainStartInput, type TrainRunInfo } from './train-contract'
+import { snapshotMethods } from './snapshots-contract'
 import {
   ClassifyCorrectInput,
   ClassifyExportInput,
@@ -82,6 +83,7 @@ export * from './datasets-contract'
 export * from './gallery-contract'
 export * from './train-contract'
 export * from './labels-contract'
+export * from './snapshots-contract'
 
 // ---------------------------------------------------------------------------
 // Shared schema pieces
@@ -376,7 +378,8 @@ export const methods = {
   'datasets.stats': method<DatasetStats>()(RefInput, 'Item counts per class, split, label source and flag.'),
   'datasets.split': method<SplitResult>()(DatasetSplitInput, 'Stratified, seeded train/val/test for items without a split.'),
   'datasets.duplicates': method<DuplicateGroup[]>()(DatasetDuplicatesInput, 'Near-duplicate groups by perceptual hash; flags their items.'),
-  'datasets.export': method<ExportResult>()(DatasetExportInput, 'Copy items into a folder-per-class tree, never overwriting.'),
+  'datasets.export': method<ExportResult>()(DatasetExportInput, 'Export items (now or as a snapshot froze them) as a folder-per-class tree, a CSV with images, or a zip; never overwriting.'),
+  ...snapshotMethods,
 
   'items.list': method<ItemPage>()(ItemsListInput, 'A filtered, sorted page of a dataset’s items.'),
   'items.get': method<DatasetItem>()(IdInput, 'One item with its file facts.'),

@@ -97,7 +97,11 @@ export interface SplitResult {
 }
 
 export interface ExportResult {
+  format: 'folder' | 'csv' | 'zip'
+  /** The tree's root (folder), the folder holding labels.csv and images/ (csv), the zip's folder (zip). */
   folder: string
+  /** The CSV or zip written (a numbered name when the plain one was taken); null for folder. */
+  file: string | null
   files: number
   skipped: ImportIssue[]
 }
@@ -162,4 +166,13 @@ export const DatasetDuplicatesInput = z
   })
   .strict()
 
-export const DatasetExportInput = z.object({ ref: Ref, folder: z.string().trim().min(1).max(4096) }).strict()
+export const DatasetExportInput = z
+  .object({
+    ref: Ref,
+    /** Target folder; for zip also a path ending in .zip. */
+    folder: z.string().trim().min(1).max(4096),
+    format: z.enum(['folder', 'csv', 'zip']).optional(),
+    /** Export what this snapshot (id or name) froze instead of the dataset as it is now. */
+    snapshot: Ref.optional()
+  })
+  .strict()

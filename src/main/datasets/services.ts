@@ -7,8 +7,9 @@ import { type Handlers } from '../services'
 import { type AppContext } from '../context'
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { findNearDuplicates, DEFAULT_THRESHOLD } from './duplicates'
-import { exportImageFolder } from './export'
+import { exportDataset, exportRows } from './export'
 import { type ImportParams, isCsvSource } from './import-job'
+import { SnapshotsRepo } from './snapshots'
 import { assignSplits } from './splits'
 import { DatasetItemsStore } from './store'
 
@@ -66,7 +67,8 @@ export function datasetServices(ctx: AppContext): Pick<Handlers, DatasetMethods>
 
     'datasets.export': async (input) => {
       const d = repos.datasets.get(input.ref)
-      return exportImageFolder(library, library.db, d.id, input.folder)
+      const frozen = input.snapshot ? new SnapshotsRepo(library.db).load(d.id, input.snapshot).rows : undefined
+      return exportDataset(library, { format: input.format ?? 'folder', out: input.folder, datasetName: d.name, rows: exportRows(library.db, d.id, frozen) })
     },
 
     'items.list': (input) => {
@@ -88,6 +90,8 @@ export function datasetServices(ctx: AppContext): Pick<Handlers, DatasetMethods>
     },
 
     'items.setSplit': (input) => {
+      const missing = library.db.prepare(`SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM items)`).get(JSON.stringify(input.ids)) as { value: string } | undefined
+      if (missing) throw new NotFoundError(`No item with id "${missing.value}".`)
       if (!input.allowTestMove && input.split !== 'test') {
         const inTest = library.db
           .prepare(`SELECT count(*) AS n FROM splits WHERE split = 'test' AND item_id IN (SELECT value FROM json_each(?))`)

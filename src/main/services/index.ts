@@ -5,6 +5,7 @@ import { platform } from 'node:process'
 import { type MethodName, type MethodParsedInput, type MethodResult } from '../../shared/contract'
 import { type AppContext } from '../context'
 import { datasetServices } from '../datasets/services'
+import { snapshotServices } from '../datasets/snapshot-handlers'
 import { galleryServices } from '../gallery/handlers'
 import { labelServices } from '../labels/handlers'
 import { trainServices } from '../ml/train/handlers'
@@ -76,6 +77,7 @@ export function createServices(ctx: AppContext): Handlers {
     'library.verify': () => jobs.enqueue('library.verify', {}),
 
     ...datasetServices(ctx),
+    ...snapshotServices(ctx),
     ...galleryServices(ctx),
     ...trainServices(ctx),
     ...classifyServices(ctx),
