@@ -5,13 +5,14 @@
 // chunk, a gallery row with the same recipe, scores, and the "send new outputs to" collection.
 
 import { randomInt, randomUUID } from 'node:crypto'
-import { existsSync, promises as fs, readFileSync } from 'node:fs'
+import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type z } from 'zod'
 
 import { type GalleryItem, type GenerationRecipe, type ModelDetail } from '../../shared/contract'
 import { type GenerateStartInput } from '../../shared/gallery-contract'
 import { ingestFile } from '../datasets/ingest'
+import { describeFsError } from '../datasets/scan'
 import { AppError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type JobKind, type JobRunner } from '../jobs'
@@ -21,7 +22,7 @@ import { ItemsRepo } from '../library/items'
 import { storeBytes } from '../library/media'
 import { type ModelsRepo } from '../library/models'
 import { readPngText, tokensToPng } from '../ml/palette/palette'
-import { MlWorkerClient } from '../ml/runtime/worker-client'
+import { type MlWorkerClient, spawnMlWorker } from '../ml/runtime/worker-client'
 import { validateSampling } from '../ml/sample/sampler'
 import { type ModelRegistry } from '../models/registry'
 import { APP_VERSION } from '../services/version'
@@ -104,16 +105,6 @@ export function defaultBatch(detail: ModelDetail, count: number): number {
   return Math.max(1, Math.min(16, count, Math.floor((512 * 2 ** 20) / perImage)))
 }
 
-/** Where the built ML worker is (out/main/mlWorker.js beside the bundle), or its TypeScript source. */
-function spawnWorker(): MlWorkerClient {
-  const env = process.env.TESSERA_ML_WORKER
-  if (env) return env.endsWith('.ts') ? MlWorkerClient.fromSource(env) : new MlWorkerClient(env)
-  for (const p of [path.join(__dirname, 'mlWorker.js'), path.join(__dirname, '..', 'mlWorker.js')]) if (existsSync(p)) return new MlWorkerClient(p)
-  const src = path.join(__dirname, '..', 'ml', 'worker.ts')
-  if (existsSync(src)) return MlWorkerClient.fromSource(src)
-  throw new Error('The ML worker (mlWorker.js) is missing: build the studio with `npm run build`.')
-}
-
 export interface GalleryDeps {
   library: Library
   bus: EventBus
@@ -178,7 +169,8 @@ export class GalleryService {
   }
 
   private client(): MlWorkerClient {
-    this.worker ??= spawnWorker()
+    // A worker that died (its reason went to the job that was using it) is replaced.
+    if (!this.worker?.alive) this.worker = spawnMlWorker()
     return this.worker
   }
 
@@ -321,11 +313,24 @@ export class GalleryService {
    * recipe is refused with the reason.
    */
   async importFiles(files: readonly string[], jobId: string | null = null): Promise<GalleryItem[]> {
-    const out: GalleryItem[] = []
+    // Every file read and its recipe checked first: a bad one refuses the batch with its name, before anything is added.
+    const read: { abs: string; png: Buffer; recipe: GenerationRecipe }[] = []
     for (const file of files) {
       const abs = path.resolve(file)
-      const png = await fs.readFile(abs)
-      const recipe = readRecipe(png)
+      let png: Buffer
+      try {
+        png = await fs.readFile(abs)
+      } catch (e) {
+        throw new AppError('NOT_FOUND', `${file} ${describeFsError(e)}.`, 'paths')
+      }
+      try {
+        read.push({ abs, png, recipe: readRecipe(png) })
+      } catch (e) {
+        throw e instanceof AppError ? new AppError(e.code, `${file}: ${e.message}`, 'paths') : e
+      }
+    }
+    const out: GalleryItem[] = []
+    for (const { abs, png, recipe } of read) {
       const model = recipe.model.id ? this.deps.modelsRepo.find(recipe.model.id) : undefined
       let bitsPerToken: number | null = null
       if (model) {

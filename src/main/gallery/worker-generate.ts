@@ -46,8 +46,12 @@ function runnerFor(runtime: Runtime, work: GenerateWork): Promise<PixelGptRunner
     hit = readModelPackage(work.modelDir).then(({ model }) => new PixelGptRunner(model, runtime))
     hit.catch(() => runners.delete(key))
     runners.set(key, hit)
-    // Keep the two most recent models.
-    while (runners.size > 2) runners.delete(runners.keys().next().value as string)
+    // Keep the two most recent models (a dropped runner unpins its sessions, so the runtime may evict them).
+    while (runners.size > 2) {
+      const k = runners.keys().next().value as string
+      void runners.get(k)?.then((r) => r.dispose()).catch(() => undefined)
+      runners.delete(k)
+    }
   }
   return hit
 }

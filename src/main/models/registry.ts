@@ -2,6 +2,12 @@
 // weights.safetensors, written by ml/pixelgpt/package) and their rows in the models table.
 // Import, export, rename, remove, scoring and loading for inference all go through here.
 //
+// Inference runs in an ML worker thread (one per execution-provider setting, spawned on first
+// use, closed with the registry), so an ORT run never blocks the thread that answers the UI:
+// ImageGPT models as WorkerPixelGptRunners (weights put into the worker once), imported ONNX
+// models as WorkerSessions. `inference: 'thread'` (or TESSERA_INFERENCE=thread) runs them in
+// this thread instead, through the same interfaces.
+//
 // A package is assembled under a temporary name and renamed into place before its row is
 // inserted; a failure at any step removes what was written, so nothing half-written is ever
 // listed. Leftover temporary folders (a crash mid-import) are swept when the registry opens.
@@ -25,10 +31,11 @@ import { numel } from '../ml/interop/safetensors'
 import { imageTokens, tokensToPng } from '../ml/palette/palette'
 import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } from '../ml/pixelgpt/model'
 import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
-import { type PixelGptRunner } from '../ml/pixelgpt/runner'
+import { type PixelGptInference } from '../ml/pixelgpt/runner'
+import { type WorkerPixelGptRunner } from '../ml/pixelgpt/worker-runner'
 import { scoreImageFiles } from '../ml/pixelgpt/tasks'
-import { type CompiledSession, type HostTensor, type ProviderName, type Runtime } from '../ml/runtime/session'
-import { generateImages } from '../ml/sample/generate'
+import { type HostSession, type HostTensor, type ProviderName, type ProviderReport, type Runtime } from '../ml/runtime/session'
+import { type MlWorkerClient } from '../ml/runtime/worker-client'
 import { asAppError } from './errors'
 import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, imageGptClassifierOnnx } from './onnx-export'
 import { PROBE_OUTPUT, attachProbeHead, fitProbe, probePredict } from './probe'
@@ -56,7 +63,8 @@ export interface LoadedModel {
   record: ModelRecord
   info: StoredModelInfo
   model: PixelGptModel
-  runner: PixelGptRunner
+  /** Runs in the ML worker (the default) or in this thread (`inference: 'thread'`). */
+  runner: PixelGptInference
 }
 
 export function parameterCount(m: PixelGptModel): number {
@@ -148,17 +156,33 @@ export interface ModelRegistryOptions {
   data?: { datasets: DatasetsRepo; items: ItemsRepo; media: MediaRepo }
   /** The executionProvider setting, read whenever a model is loaded (default: CPU). */
   providerSetting?: () => ProviderSetting
+  /**
+   * Where models run: 'worker' (an ML worker thread, so this thread stays free) or 'thread'.
+   * Default: $TESSERA_INFERENCE when it is one of those, else 'worker'.
+   */
+  inference?: 'worker' | 'thread'
+}
+
+/** Where the registry runs inference unless told: $TESSERA_INFERENCE, else the ML worker. */
+export function defaultInference(): 'worker' | 'thread' {
+  const env = process.env.TESSERA_INFERENCE
+  return env === 'thread' || env === 'worker' ? env : 'worker'
 }
 
 export class ModelRegistry {
   /** Loaded models by id and provider list (weights in memory, compiled graphs); a couple at most. */
   private readonly loaded = new Map<string, Promise<LoadedModel>>()
   private readonly maxLoaded = 2
-  /** One runtime (session cache, provider report) per provider list. */
+  /** One runtime (session cache, provider report) per provider list, for inference in this thread. */
   private readonly runtimes = new Map<string, Runtime>()
+  /** One ML worker per provider list, for inference off this thread. */
+  private readonly workers = new Map<string, Promise<MlWorkerClient>>()
+  /** Imported ONNX models' sessions by id and provider list; a few at most. */
+  private readonly onnxSessions = new Map<string, { session: Promise<HostSession>; client: MlWorkerClient | null }>()
   private readonly bus: EventBus | undefined
   private readonly data: ModelRegistryOptions['data']
   private readonly providerSetting: () => ProviderSetting
+  readonly inference: 'worker' | 'thread'
 
   constructor(
     private readonly library: Library,
@@ -168,7 +192,49 @@ export class ModelRegistry {
     this.bus = options.bus
     this.data = options.data
     this.providerSetting = options.providerSetting ?? (() => 'cpu')
+    this.inference = options.inference ?? defaultInference()
     this.sweepTemporaries()
+  }
+
+  /** The in-thread runtime for the current setting (training in this thread uses it too). */
+  async threadRuntime(): Promise<Runtime> {
+    return (await this.runtime()).runtime
+  }
+
+  /** The ML worker for the current setting, spawned and configured on first use; a worker that died is replaced. */
+  private async worker(): Promise<{ client: MlWorkerClient; key: string }> {
+    const providers = providersFor(this.providerSetting())
+    const key = providers.join(',')
+    let hit = this.workers.get(key)
+    if (hit && !(await hit.then((c) => c.alive).catch(() => false))) {
+      this.workers.delete(key)
+      hit = undefined
+    }
+    if (!hit) {
+      hit = (async () => {
+        const { spawnMlWorker } = await import('../ml/runtime/worker-client')
+        const client = spawnMlWorker()
+        try {
+          await client.configure({ providers })
+        } catch (err) {
+          await client.close()
+          throw err
+        }
+        return client
+      })()
+      this.workers.set(key, hit)
+    }
+    return { client: await hit, key }
+  }
+
+  /** A session for ONNX bytes: in the ML worker, or in this thread's runtime. */
+  private async onnxSession(bytes: Uint8Array): Promise<{ session: HostSession; client: MlWorkerClient | null }> {
+    if (this.inference === 'worker') {
+      const { client } = await this.worker()
+      return { session: await client.session(bytes), client }
+    }
+    const { runtime } = await this.runtime()
+    return { session: await runtime.load(bytes), client: null }
   }
 
   /** The runtime for the current setting; onnxruntime-node is loaded here, on first use. */
@@ -189,12 +255,20 @@ export class ModelRegistry {
    * first, so a requested provider that cannot start shows up as a fallback with its reason.
    */
   async runtimeReport(): Promise<RuntimeReport> {
-    const { runtime } = await this.runtime()
     const { Graph, identity } = await import('../ml/graph')
     const g = new Graph('provider-probe')
     g.output(identity(g.input('x', 'float32', [1])), 'y')
-    await runtime.compile(g)
-    const r = runtime.report()
+    let r: ProviderReport
+    if (this.inference === 'worker') {
+      const { client } = await this.worker()
+      const { toOnnx } = await import('../ml/graph/serialize')
+      await client.load(toOnnx(g))
+      r = await client.report()
+    } else {
+      const { runtime } = await this.runtime()
+      await runtime.compile(g)
+      r = runtime.report()
+    }
     return {
       setting: this.providerSetting(),
       requested: r.requested,
@@ -206,12 +280,16 @@ export class ModelRegistry {
     }
   }
 
-  /** Releases every session. */
+  /** Releases every session and closes the ML workers. */
   async close(): Promise<void> {
     this.loaded.clear()
+    this.onnxSessions.clear()
     const all = [...this.runtimes.values()]
     this.runtimes.clear()
     for (const r of all) await r.dispose()
+    const workers = [...this.workers.values()]
+    this.workers.clear()
+    for (const w of workers) await (await w.catch(() => null))?.close()
   }
 
   /** Removes temporary package folders a crashed import or export left behind. */
@@ -398,10 +476,8 @@ export class ModelRegistry {
       }
     }
     // Run it once on a blank image: a graph onnxruntime cannot load or run is refused here, not later.
-    const { runtime } = await this.runtime()
-    let session: CompiledSession
     try {
-      session = await runtime.load(bytes)
+      const { session } = await this.onnxSession(bytes)
       const out = await session.runHost({ [spec.input.name]: onnxFeed(spec, new Float32Array(3 * spec.input.height * spec.input.width)) })
       const y = out[spec.output.name]
       const dim = y?.dims[1] ?? 0
@@ -539,14 +615,28 @@ export class ModelRegistry {
   }
 
   /** An imported ONNX model's spec and session. */
-  async loadOnnx(ref: string): Promise<{ record: ModelRecord; spec: OnnxImageSpec; session: CompiledSession }> {
+  async loadOnnx(ref: string): Promise<{ record: ModelRecord; spec: OnnxImageSpec; session: HostSession }> {
     const record = this.repo.record(ref)
     if (!(record.config as StoredModelInfo).onnx) throw new AppError('UNSUPPORTED', `Model "${record.name}" is not an imported ONNX model.`)
     const dir = this.folder(record)
     try {
       const spec = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as OnnxImageSpec
-      const { runtime } = await this.runtime()
-      return { record, spec, session: await runtime.load(await fs.readFile(path.join(dir, ONNX_FILE))) }
+      // Kept per model and provider list, so labelling one image at a time does not send the graph again.
+      const key = `${record.id}|${providersFor(this.providerSetting()).join(',')}`
+      let hit = this.onnxSessions.get(key)
+      if (hit && hit.client && !hit.client.alive) hit = undefined
+      if (hit) {
+        this.onnxSessions.delete(key)
+        this.onnxSessions.set(key, hit)
+      } else {
+        const made = fs.readFile(path.join(dir, ONNX_FILE)).then((bytes) => this.onnxSession(bytes))
+        const entry = { session: made.then((m) => m.session), client: null as MlWorkerClient | null }
+        void made.then((m) => (entry.client = m.client)).catch(() => this.onnxSessions.delete(key))
+        this.onnxSessions.set(key, entry)
+        while (this.onnxSessions.size > 4) this.onnxSessions.delete(this.onnxSessions.keys().next().value as string)
+        hit = entry
+      }
+      return { record, spec, session: await hit.session }
     } catch (err) {
       const e = err instanceof SyntaxError ? new AppError('UNSUPPORTED', `${MODEL_JSON} is not valid JSON.`) : asAppError(err)
       throw new AppError(e.code, `Model "${record.name}" cannot be loaded: ${e.message}`)
@@ -663,7 +753,8 @@ export class ModelRegistry {
       () => false
     )
     this.repo.delete(r.id)
-    for (const k of [...this.loaded.keys()]) if (k.startsWith(`${r.id}|`)) this.loaded.delete(k)
+    for (const k of [...this.loaded.keys()]) if (k.startsWith(`${r.id}|`)) this.unload(k)
+    for (const k of [...this.onnxSessions.keys()]) if (k.startsWith(`${r.id}|`)) this.onnxSessions.delete(k)
     if (moved) await fs.rm(doomed, { recursive: true, force: true })
     this.bus?.emit('library.changed', { domain: 'models', id: r.id })
     return { id: r.id, orphaned: children, usage }
@@ -684,20 +775,31 @@ export class ModelRegistry {
     if ((record.config as StoredModelInfo).onnx) {
       throw new AppError('UNSUPPORTED', `Model "${record.name}" is an imported ONNX model; only ImageGPT models can score, generate or be exported in the Hugging Face layout.`)
     }
-    const { runtime, key: providers } = await this.runtime()
+    const providers = providersFor(this.providerSetting()).join(',')
     const key = `${record.id}|${providers}`
     let hit = this.loaded.get(key)
-    if (hit) {
+    // A model whose worker died is loaded again into a new worker.
+    if (hit && !(await hit.then((m) => m.runner.where === 'thread' || (m.runner as WorkerPixelGptRunner).client.alive).catch(() => false))) this.unload(key)
+    else if (hit) {
       this.loaded.delete(key)
       this.loaded.set(key, hit)
       return hit
     }
+    const info = record.config as StoredModelInfo
     hit = (async () => {
       try {
         const { model } = await readModelPackage(this.folder(record))
+        if (this.inference === 'worker') {
+          const { client } = await this.worker()
+          const { WorkerPixelGptRunner } = await import('../ml/pixelgpt/worker-runner')
+          const runner = new WorkerPixelGptRunner(model, client, `${record.id}:${info.weightsSha256}`)
+          await runner.ready()
+          return { record, info, model, runner }
+        }
         // onnxruntime-node loads with the runner: only when a model is first run, not with every context.
+        const { runtime } = await this.runtime()
         const { PixelGptRunner } = await import('../ml/pixelgpt/runner')
-        return { record, info: record.config as StoredModelInfo, model, runner: new PixelGptRunner(model, runtime) }
+        return { record, info, model, runner: new PixelGptRunner(model, runtime) }
       } catch (err) {
         const e = asAppError(err)
         throw new AppError(e.code, `Model "${record.name}" cannot be loaded: ${e.message}`)
@@ -705,8 +807,15 @@ export class ModelRegistry {
     })()
     hit.catch(() => this.loaded.delete(key))
     this.loaded.set(key, hit)
-    while (this.loaded.size > this.maxLoaded) this.loaded.delete(this.loaded.keys().next().value as string)
+    while (this.loaded.size > this.maxLoaded) this.unload(this.loaded.keys().next().value as string)
     return hit
+  }
+
+  /** Forgets a loaded model and releases what its runner holds (a caller still using it gets the weights put back on demand). */
+  private unload(key: string): void {
+    const hit = this.loaded.get(key)
+    this.loaded.delete(key)
+    void hit?.then((m) => m.runner.dispose()).catch(() => undefined)
   }
 
   /** Palette tokens of an image file at the model's side (centre-cropped). */
@@ -755,7 +864,7 @@ export class ModelRegistry {
     let completionPng: string | null = null
     if (hasLmHead(model)) {
       bitsPerToken = ((await runner.nll([tokens]))[0] as number) / Math.LN2
-      const [done] = await generateImages(runner, { count: 1, seed: 0, greedy: true, complete: { tokens, keepRows: Math.floor(c.side / 2) } })
+      const [done] = await runner.generate({ count: 1, seed: 0, greedy: true, complete: { tokens, keepRows: Math.floor(c.side / 2) } })
       completionPng = await png(done as Int32Array)
     }
     return { file, top, bitsPerToken, inputPng: await png(tokens), completionPng }

@@ -7,13 +7,13 @@ import path from 'node:path'
 
 import { type DecodeOptions } from '../../imaging/decode'
 import { imageTokens, tokensToPng } from '../palette/palette'
-import { type GenerateOptions, generateImages } from '../sample/generate'
-import { type PixelGptRunner } from './runner'
+import { type GenerateOptions } from '../sample/generate'
+import { type PixelGptInference } from './runner'
 
 export type ScoreResult = { file: string; bitsPerToken: number; nllNatsPerToken: number } | { file: string; error: string }
 
 /** NLL of each image file under the model, in order; unreadable files give `{file, error}`. */
-export async function scoreImageFiles(runner: PixelGptRunner, files: readonly string[], opts: DecodeOptions & { batchSize?: number } = {}): Promise<ScoreResult[]> {
+export async function scoreImageFiles(runner: PixelGptInference, files: readonly string[], opts: DecodeOptions & { batchSize?: number } = {}): Promise<ScoreResult[]> {
   const m = runner.model
   const results: ScoreResult[] = []
   const batchSize = Math.max(1, opts.batchSize ?? 8)
@@ -53,8 +53,8 @@ export interface GenerateToFolderOptions extends GenerateOptions {
 }
 
 /** Generates `count` images and writes them as PNGs; returns the paths. Never overwrites a file. */
-export async function generateToFolder(runner: PixelGptRunner, opts: GenerateToFolderOptions): Promise<string[]> {
-  const images = await generateImages(runner, opts)
+export async function generateToFolder(runner: PixelGptInference, opts: GenerateToFolderOptions): Promise<string[]> {
+  const images = await runner.generate(opts)
   await fs.mkdir(opts.outDir, { recursive: true })
   const m = runner.model
   const written: string[] = []

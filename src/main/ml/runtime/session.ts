@@ -84,8 +84,18 @@ export function hostTensor(dtype: DType, dims: readonly number[], values: ArrayL
   return { dtype, dims: [...dims], data }
 }
 
+/**
+ * What inference code needs of a loaded graph, wherever it runs: a CompiledSession in this
+ * thread, or a WorkerSession (worker-client.ts) whose graph lives in the ML worker.
+ */
+export interface HostSession {
+  readonly inputNames: readonly string[]
+  readonly outputNames: readonly string[]
+  runHost(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>
+}
+
 /** A compiled graph: an ORT session plus its names. */
-export class CompiledSession {
+export class CompiledSession implements HostSession {
   private pins = 0
 
   constructor(
@@ -182,6 +192,11 @@ export class Runtime {
     created.catch(() => this.cache.delete(hash))
     await this.evict()
     return created
+  }
+
+  /** The session loaded (and not evicted) under `hash`, if any. */
+  cached(hash: string): Promise<CompiledSession> | undefined {
+    return this.cache.get(hash)
   }
 
   /** Serialise `g` and load it. */

@@ -2,13 +2,11 @@
 // thread (the Electron main process and any long-lived host, so neither training steps nor
 // evaluation forwards block its event loop). Both run the same graphs with the same Trainer.
 
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import { type Graph } from '../graph'
 import { type StepGraph } from '../graph/optim'
 import { toOnnx } from '../graph/serialize'
 import { AccumulatingTrainer, type HostTensor, type Runtime, Trainer } from '../runtime'
-import { MlWorkerClient } from '../runtime/worker-client'
+import { spawnMlWorker } from '../runtime/worker-client'
 
 /** What a step runner must do; Trainer (in process) and WorkerTrainer (ML worker) both fit. */
 export interface StepRunner {
@@ -69,19 +67,9 @@ export function threadCompute(runtime: Runtime): Compute {
   }
 }
 
-/** The built ML worker (mlWorker.js beside the bundle), $TESSERA_ML_WORKER, or the TypeScript source. */
-function spawnWorker(): MlWorkerClient {
-  const env = process.env.TESSERA_ML_WORKER
-  if (env) return env.endsWith('.ts') ? MlWorkerClient.fromSource(path.resolve(env)) : new MlWorkerClient(env)
-  for (const p of [path.join(__dirname, 'mlWorker.js'), path.join(__dirname, '..', 'mlWorker.js')]) if (existsSync(p)) return new MlWorkerClient(p)
-  const src = path.join(__dirname, '..', 'worker.ts')
-  if (existsSync(src)) return MlWorkerClient.fromSource(src)
-  throw new Error('The ML worker (mlWorker.js) is missing: build the studio with `npm run build`.')
-}
-
 /** A worker of its own for one run; closed when the run ends. */
 export function workerCompute(): Compute {
-  const client = spawnWorker()
+  const client = spawnMlWorker()
   return {
     where: 'worker',
     trainer: (step, init) => client.createTrainer(step, init),

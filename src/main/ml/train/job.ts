@@ -149,6 +149,71 @@ async function forwardBatches(
   }
 }
 
+/**
+ * A linear probe on the final pooled ln_f features of the train items, folded into a bias-free
+ * Hugging Face score head (N, C): the warm start of a fine-tune's new head. Full-batch-ish AdamW
+ * on standardized features, seeded; weight decay keeps the head's scale modest so fine-tuning
+ * can still move it.
+ */
+async function probeHead(
+  compute: Compute,
+  model: PixelGptModel,
+  weights: Record<string, HostTensor>,
+  items: TrainItem[],
+  cache: TokenCache,
+  seed: number,
+  ctx: JobContext<TrainJobParams, TrainCheckpoint>
+): Promise<Float32Array> {
+  const c = model.config
+  const T = seqLen(c)
+  const N = model.classes.length
+  const f = new Float32Array(items.length * c.width)
+  await forwardBatches(
+    compute,
+    model,
+    weights,
+    { featureLayers: [c.layers] },
+    items.length,
+    (s, B) => {
+      const ids = new BigInt64Array(B * T)
+      for (let b = 0; b < B; b++) {
+        const t = cache.get(items[s + b]!)
+        for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
+      }
+      return { ids: hostTensor('int64', [B, T], ids) }
+    },
+    (s, B, o) => {
+      f.set(o[`features_${c.layers}`]!.data as Float32Array, s * c.width)
+      ctx.progress({ phase: 'head warm start (features)', done: s + B, total: items.length })
+    }
+  )
+  const norm = standardizer(f, c.width)
+  norm.apply(f)
+  const runner = await compute.trainer(probeStep(c.width, N, { optimizer: { kind: 'adamw', weightDecay: 1e-2 } }), {
+    'score.weight': hostTensor('float32', [N, c.width], new Float32Array(N * c.width))
+  })
+  try {
+    const steps = 200
+    const B = Math.min(items.length, 512)
+    const rng = new Prng(seed * 7 + 3)
+    for (let s = 0; s < steps; s++) {
+      ctx.signal.throwIfAborted()
+      const x = new Float32Array(B * c.width)
+      const y = new BigInt64Array(B)
+      for (let b = 0; b < B; b++) {
+        const k = B === items.length ? b : rng.int(items.length)
+        x.set(f.subarray(k * c.width, (k + 1) * c.width), b * c.width)
+        y[b] = BigInt(items[k]!.label)
+      }
+      await runner.step({ features: hostTensor('float32', [B, c.width], x), labels: hostTensor('int64', [B], y) }, 1e-2 * 0.5 * (1 + Math.cos((Math.PI * s) / steps)))
+    }
+    const { params } = await runner.read()
+    return norm.fold(params['score.weight']!.data as Float32Array, N)
+  } finally {
+    await runner.dispose()
+  }
+}
+
 interface Standardizer {
   /** In place: x -> P((x - mu) / sd), P removing the direction u of mu / sd. */
   apply(f: Float32Array): void
@@ -230,7 +295,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   ctx.progress({ phase: 'preparing', done: 0, total: null })
   const loaded = await registry.load(p.base)
   const base = loaded.model
-  const runtime = loaded.runner.runtime
+  const runtime = await registry.threadRuntime()
   const compute = (holder.compute = (deps.compute ?? defaultComputeKind()) === 'worker' ? workerCompute() : threadCompute(runtime))
   runs.updateMetrics(p.runId, { compute: compute.where })
   const c0 = base.config
@@ -287,9 +352,14 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       model = { ...model, config: { ...c0, numClasses: c0.numClasses + add.length }, conditionClasses: [...have, ...add] }
     }
   }
+  /** A fresh classifier head: warm-started from a linear probe below (LP-FT) before fine-tuning. */
+  let freshHead = false
   if (classify && plan.objective !== 'probe') {
     const same = base.classes.length === view.classes.length && base.classes.every((n, i) => n === view.classes[i])
-    if (!same || !weights.has('score.weight')) weights.set('score.weight', { shape: [view.classes.length, c0.width], data: normal(view.classes.length * c0.width, rng0) })
+    if (!same || !weights.has('score.weight')) {
+      weights.set('score.weight', { shape: [view.classes.length, c0.width], data: normal(view.classes.length * c0.width, rng0) })
+      freshHead = true
+    }
     model = { ...model, classes: [...view.classes] }
   }
   if (plan.objective === 'joint' && !weights.has('lm_head.weight')) {
@@ -355,6 +425,14 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
         : plan.objective === 'joint'
           ? jointStep(c, N, trainOpts)
           : generativeStep(c, trainOpts))
+  // LP-FT (Kumar et al. 2022): a new head starts as the linear probe of the pooled ln_f features the
+  // head reads, so fine-tuning begins from a good classifier instead of a random one and the
+  // pretrained features are not pulled around by a random head's gradients. Deterministic, so a
+  // run resumed before its first checkpoint gets the same head.
+  if (freshHead && !ctx.checkpoint) {
+    ctx.signal.throwIfAborted()
+    weights.set('score.weight', { shape: [view.classes.length, c.width], data: await probeHead(compute, model, toHost(weights), trainSet, cache, plan.seed, ctx) })
+  }
   const init: Record<string, HostTensor> = {}
   if (plan.objective === 'probe') init['score.weight'] = hostTensor('float32', [N, c.width], new Float32Array(N * c.width))
   else for (const s of stepSpec(step).params) init[s.name] = hostTensor('float32', weights.get(s.name)!.shape, weights.get(s.name)!.data)
