@@ -1,10 +1,21 @@
-// `tessera dataset import|show|split|dedupe|export`: dataset import and curation from
+// `tessera dataset import|show|split|dedupe|export|snapshot`: dataset import and curation from
 // the command line, through the same services as the window. `import` runs its job in
 // this process with progress on stderr; --json prints the dataset with its counts and
 // the import's duplicate and error lists.
 
 import { type Command, InvalidArgumentError } from 'commander'
-import { type Dataset, type DatasetStats, type ImportResult, type Job, type MethodInput, type MethodName, type MethodResult } from '../../shared/contract'
+import {
+  type Dataset,
+  type DatasetStats,
+  type ImportResult,
+  type Job,
+  type MethodInput,
+  type MethodName,
+  type MethodResult,
+  type SnapshotChange,
+  type SnapshotDiffEntry,
+  type SnapshotInfo
+} from '../../shared/contract'
 
 export interface DatasetCliHelpers {
   call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodResult<M>>
@@ -26,6 +37,13 @@ const whole = (flag: string, max: number) => (v: string): number => {
   if (!/^\s*\d+\s*$/.test(v) || n > max) throw new InvalidArgumentError(`${flag} must be a whole number from 0 to ${max}, not "${v}".`)
   return n
 }
+
+const oneOf =
+  <T extends string>(flag: string, values: readonly T[]) =>
+  (v: string): T => {
+    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}, not "${v}".`)
+    return v as T
+  }
 
 const bar = (n: number, max: number, width = 24): string => '█'.repeat(max > 0 ? Math.round((n / max) * width) : 0)
 
@@ -108,10 +126,65 @@ export function registerDatasetCommands(dataset: Command, h: DatasetCliHelpers):
 
   dataset
     .command('export <ref> <folder>')
-    .description('copy items into <folder>/[split/]class/ files; existing files are never overwritten')
-    .action(async (ref: string, folder: string) => {
-      const r = await h.call('datasets.export', { ref, folder })
-      h.print(r, (v) => [`Exported ${v.files} files to ${v.folder}.`, ...v.skipped.map((s) => `  skipped: ${s.path} ${s.reason}`)].join('\n'))
+    .description('export items: folder = <folder>/[split/]class/ files, csv = <folder>/labels.csv + images/, zip = one archive (<folder> may end in .zip); nothing is overwritten')
+    .option('--format <format>', 'folder, csv or zip', oneOf('--format', ['folder', 'csv', 'zip'] as const), 'folder' as const)
+    .option('--snapshot <snapshot>', 'export what this snapshot (id or name) froze instead of the dataset now')
+    .action(async (ref: string, folder: string, o: { format: 'folder' | 'csv' | 'zip'; snapshot?: string }) => {
+      const r = await h.call('datasets.export', { ref, folder, format: o.format, ...(o.snapshot ? { snapshot: o.snapshot } : {}) })
+      h.print(r, (v) => [`Exported ${v.files} files to ${v.file ?? v.folder}.`, ...v.skipped.map((s) => `  skipped: ${s.path} ${s.reason}`)].join('\n'))
       if (r.skipped.length) h.fail()
+    })
+
+  const snapshot = dataset.command('snapshot').alias('snapshots').description('named versions of a dataset: items, human labels and splits frozen')
+  const snapLine = (s: SnapshotInfo): string =>
+    `${s.id}  ${s.name}${s.auto ? ' (auto)' : ''}  ${s.createdAt}  ${s.itemCount} items, ${s.labelled} labelled, train ${s.splits.train} / val ${s.splits.val} / test ${s.splits.test} / none ${s.splits.none}${s.usedBy.length ? `, used by ${s.usedBy.length} run${s.usedBy.length === 1 ? '' : 's'}` : ''}`
+  snapshot
+    .command('create <ref>')
+    .description('freeze the dataset as it is now')
+    .option('--name <name>', 'name of the snapshot (default: the date and time)')
+    .option('--note <text>', 'what this version is')
+    .action(async (ref: string, o: { name?: string; note?: string }) => {
+      const s = await h.call('snapshots.create', { dataset: ref, ...(o.name ? { name: o.name } : {}), ...(o.note ? { note: o.note } : {}) })
+      h.print(s, snapLine)
+    })
+  snapshot
+    .command('list <ref>')
+    .description("the dataset's snapshots, newest first")
+    .action(async (ref: string) => {
+      const list = await h.call('snapshots.list', { dataset: ref })
+      h.print(list, (l) => (l.length ? l.map(snapLine).join('\n') : 'No snapshots.'))
+    })
+  snapshot
+    .command('show <ref> <snapshot>')
+    .description('one snapshot with its counts and the training runs that used it')
+    .action(async (ref: string, snap: string) => {
+      const s = await h.call('snapshots.get', { dataset: ref, snapshot: snap })
+      h.print(s, (v) => [snapLine(v), `  hash ${v.hash}`, `  classes: ${v.classes.join(', ') || '-'}`, ...(v.note ? [`  note: ${v.note}`] : []), ...v.usedBy.map((u) => `  run ${u.runId} (${u.state})${u.modelId ? ` -> model ${u.modelId}` : ''}`)].join('\n'))
+    })
+  snapshot
+    .command('delete <ref> <snapshot>')
+    .description('delete a snapshot (--force when training runs recorded it)')
+    .option('--force', 'delete even when training runs name it')
+    .action(async (ref: string, snap: string, o: { force?: boolean }) => {
+      const r = await h.call('snapshots.delete', { dataset: ref, snapshot: snap, force: !!o.force })
+      h.print(r, (v) => `Deleted snapshot ${v.id}.`)
+    })
+  snapshot
+    .command('diff <ref> <from> [to]')
+    .description("what changed from snapshot <from> to snapshot [to] (default: the dataset now, 'current')")
+    .option('--change <kind>', 'only added, removed, relabelled or moved items', oneOf('--change', ['added', 'removed', 'relabelled', 'moved'] as const))
+    .option('--limit <n>', 'most items to list', whole('--limit', 100_000), 1000)
+    .action(async (ref: string, from: string, to: string | undefined, o: { change?: SnapshotChange; limit: number }) => {
+      const d = await h.call('snapshots.diff', { dataset: ref, from, ...(to ? { to } : {}), ...(o.change ? { change: o.change } : {}), limit: o.limit })
+      h.print(d, (v) => {
+        const side = (x: SnapshotDiffEntry['from']): string => (x ? `${x.className ?? '(unlabelled)'}/${x.split ?? 'none'}` : '-')
+        const c = v.counts
+        const lines = [`${v.from.name} -> ${v.to.name}: ${c.added} added, ${c.removed} removed, ${c.relabelled} relabelled, ${c.moved} moved, ${c.unchanged} unchanged`]
+        for (const e of v.items) lines.push(`  ${e.changes.join('+').padEnd(17)} ${JSON.stringify(e.name)}  ${side(e.from)} -> ${side(e.to)}`)
+        const shown = v.items.length
+        const total = o.change ? c[o.change] : c.changed
+        if (shown < total) lines.push(`  … ${total - shown} more (--limit)`)
+        return lines.join('\n')
+      })
     })
 }
