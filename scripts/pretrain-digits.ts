@@ -3,7 +3,10 @@
 // palette, on this project's own engine. Resumable: run it again after an interruption
 // (or after --budget-minutes ran out) and it continues from its checkpoint.
 //
-//   npm run pretrain:digits -- [--steps N] [--budget-minutes M] [--work DIR] [--out DIR]
+//   npm run pretrain:digits -- [--steps N] [--extend-steps N --extend-lr X] [--budget-minutes M] [--work DIR] [--out DIR]
+//
+// --extend-steps continues a finished run on a second warmup + cosine schedule (a warm restart
+// peaking at --extend-lr) instead of starting over.
 
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -20,6 +23,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       steps: { type: 'string', default: '3000' },
+      'extend-steps': { type: 'string', default: '0' },
+      'extend-lr': { type: 'string', default: '1e-3' },
       'budget-minutes': { type: 'string' },
       work: { type: 'string', default: join(homedir(), '.cache', 'tessera', 'pretrain', 'tessera-digits') },
       out: { type: 'string', default: 'resources/models/tessera-digits' },
@@ -48,6 +53,8 @@ async function main(): Promise<void> {
     outDir: work,
     seed: SEED,
     steps: Number(values.steps),
+    extendSteps: Number(values['extend-steps']),
+    extendPeakLr: Number(values['extend-lr']),
     batchSize: Number(values['batch-size']),
     peakLr: 2e-3,
     warmupSteps: 200,

@@ -49,9 +49,24 @@ export interface PretrainOptions {
   budgetS?: number
   /** Stop (with a checkpoint) once this step is reached, as an interruption would. */
   stopAtStep?: number
+  /**
+   * A continuation after the first `steps`: this many more steps on a second warmup + cosine
+   * schedule peaking at `extendPeakLr` (a warm restart), so a finished run can be trained longer
+   * without starting over. 0 or absent: none.
+   */
+  extendSteps?: number
+  extendPeakLr?: number
 }
 
-export function lrAt(step: number, o: Pick<PretrainOptions, 'steps' | 'peakLr' | 'warmupSteps' | 'minLrRatio'>): number {
+/** The last step of the whole run, continuation included. */
+export function totalSteps(o: Pick<PretrainOptions, 'steps' | 'extendSteps'>): number {
+  return o.steps + (o.extendSteps ?? 0)
+}
+
+export function lrAt(step: number, o: Pick<PretrainOptions, 'steps' | 'peakLr' | 'warmupSteps' | 'minLrRatio' | 'extendSteps' | 'extendPeakLr'>): number {
+  if (step >= o.steps && (o.extendSteps ?? 0) > 0) {
+    return lrAt(step - o.steps, { steps: o.extendSteps as number, peakLr: o.extendPeakLr ?? o.peakLr / 2, warmupSteps: Math.min(o.warmupSteps, Math.ceil((o.extendSteps as number) / 10)), minLrRatio: o.minLrRatio })
+  }
   if (step < o.warmupSteps) return (o.peakLr * (step + 1)) / o.warmupSteps
   const t = Math.min(1, (step - o.warmupSteps) / Math.max(1, o.steps - o.warmupSteps))
   return o.peakLr * (o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * t)))
@@ -181,16 +196,24 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const trainer = await Trainer.create(rt, spec, toHost(base.weights))
   let step = 0
   if (existsSync(ckptMeta) && existsSync(ckptWeights)) {
-    const meta = JSON.parse(readFileSync(ckptMeta, 'utf8')) as { step: number; steps: number; seed: number }
+    const meta = JSON.parse(readFileSync(ckptMeta, 'utf8')) as { step: number; steps: number; seed: number; extendSteps?: number }
     if (meta.seed !== o.seed || meta.steps !== o.steps) {
       throw new Error(`The checkpoint in ${o.outDir} belongs to a run with seed ${meta.seed} and ${meta.steps} steps; delete it or use those settings.`)
     }
+    // A continuation's length is part of its schedule: it can be chosen (or changed) only before it starts.
+    if (meta.step > o.steps && (meta.extendSteps ?? 0) !== (o.extendSteps ?? 0)) {
+      throw new Error(`The checkpoint in ${o.outDir} is ${meta.step - o.steps} steps into a continuation of ${meta.extendSteps ?? 0} steps; use --extend-steps ${meta.extendSteps ?? 0}.`)
+    }
+    if (meta.step > totalSteps(o)) throw new Error(`The checkpoint in ${o.outDir} is at step ${meta.step}, past this run's ${totalSteps(o)} steps.`)
     const file = parseSafetensors(readFileSync(ckptWeights), ckptWeights)
     const values: Record<string, HostTensor> = {}
     for (const [k, t] of file.tensors) values[k] = hostTensor('float32', t.shape, t.data)
     trainer.restore(values, meta.step)
     step = meta.step
-    console.error(`Resuming ${o.name} at step ${step} of ${o.steps}.`)
+    console.error(`Resuming ${o.name} at step ${step} of ${totalSteps(o)}.`)
+    if (step === o.steps && totalSteps(o) > o.steps) {
+      appendFileSync(record, JSON.stringify({ event: 'extend', fromStep: step, extendSteps: o.extendSteps, extendPeakLr: o.extendPeakLr ?? o.peakLr / 2, at: new Date().toISOString() }) + '\n')
+    }
   } else {
     appendFileSync(record, JSON.stringify({ event: 'start', name: o.name, config: o.config, seed: o.seed, steps: o.steps, batchSize: o.batchSize, peakLr: o.peakLr, warmupSteps: o.warmupSteps, weightDecay: o.weightDecay, uncondRate: o.uncondRate, trainCount: o.train.count, valCount: o.val.count, at: new Date().toISOString() }) + '\n')
   }
@@ -198,7 +221,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const checkpoint = (): void => {
     saveTensors(ckptWeights, { ...trainer.params(), ...trainer.state() }, { format: 'pt' })
     const tmp = ckptMeta + '.tmp'
-    writeFileSync(tmp, JSON.stringify({ step: trainer.steps, steps: o.steps, seed: o.seed }))
+    writeFileSync(tmp, JSON.stringify({ step: trainer.steps, steps: o.steps, seed: o.seed, extendSteps: o.extendSteps ?? 0 }))
     renameSync(tmp, ckptMeta)
   }
   const currentModel = (): PixelGptModel => {
@@ -214,23 +237,24 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   let windowStart = Date.now()
   let windowLoss = 0
   let windowSteps = 0
-  while (step < o.steps) {
+  const last = totalSteps(o)
+  while (step < last) {
     const { ids, targets } = batchAt(o, step, perms)
     const lr = lrAt(step, o)
     const r = await trainer.step({ ids: hostTensor('int64', [o.batchSize, T], ids), targets: hostTensor('int64', [o.batchSize, T], targets) }, lr)
     step = r.step
     windowLoss += r.metrics.loss ?? NaN
     windowSteps++
-    if (step % 50 === 0 || step === o.steps) {
+    if (step % 50 === 0 || step === last) {
       const dt = (Date.now() - windowStart) / 1000
       const entry = { step, loss: windowLoss / windowSteps, bitsPerToken: windowLoss / windowSteps / Math.LN2, lr, gradNorm: r.metrics.grad_norm, tokensPerS: (windowSteps * o.batchSize * T) / dt, elapsedS: (Date.now() - started) / 1000 }
       appendFileSync(record, JSON.stringify(entry) + '\n')
-      console.error(`${o.name} step ${step}/${o.steps} loss ${entry.loss.toFixed(4)} (${entry.bitsPerToken.toFixed(3)} bits/token) lr ${lr.toExponential(2)} ${entry.tokensPerS.toFixed(0)} tokens/s`)
+      console.error(`${o.name} step ${step}/${last} loss ${entry.loss.toFixed(4)} (${entry.bitsPerToken.toFixed(3)} bits/token) lr ${lr.toExponential(2)} ${entry.tokensPerS.toFixed(0)} tokens/s`)
       windowStart = Date.now()
       windowLoss = 0
       windowSteps = 0
     }
-    if (step % o.evalEvery === 0 && step < o.steps) {
+    if (step % o.evalEvery === 0 && step < last) {
       const ev = await evaluate(rt, currentModel(), o.val, 1000)
       appendFileSync(record, JSON.stringify({ step, valBitsPerTokenConditional: ev.condNll / Math.LN2, valBitsPerTokenUnconditional: ev.uncondNll / Math.LN2 }) + '\n')
       console.error(`${o.name} step ${step}: validation ${(ev.condNll / Math.LN2).toFixed(4)} bits/token conditioned, ${(ev.uncondNll / Math.LN2).toFixed(4)} unconditioned`)
@@ -240,7 +264,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       lastCkpt = Date.now()
     }
     const outOfTime = o.budgetS !== undefined && (Date.now() - started) / 1000 > o.budgetS
-    if ((outOfTime || step === o.stopAtStep) && step < o.steps) {
+    if ((outOfTime || step === o.stopAtStep) && step < last) {
       checkpoint()
       console.error(`${o.name}: stopped at step ${step}; run the same command again to continue.`)
       return { model: currentModel(), finished: false, step }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type PixelGptConfig } from '../../../src/main/ml/pixelgpt/model'
 import { Prng } from '../../../src/main/ml/sample/prng'
-import { batchAt, lrAt, pretrain, type PretrainOptions, type TokenSet } from '../../../scripts/lib/pretrain'
+import { batchAt, lrAt, pretrain, totalSteps, type PretrainOptions, type TokenSet } from '../../../scripts/lib/pretrain'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -88,5 +88,26 @@ describe('pretraining loop', () => {
       expect(other, name).toBeDefined()
       expect(Array.from(other!.data)).toEqual(Array.from(t.data))
     }
+  })
+
+  it('continues a finished run on a warm-restart schedule, to the same weights whether interrupted or not', async () => {
+    const o = { steps: 10, peakLr: 1, warmupSteps: 2, minLrRatio: 0.1, extendSteps: 20, extendPeakLr: 0.5 }
+    expect(totalSteps(o)).toBe(30)
+    expect(lrAt(9, o)).toBeLessThan(0.2) // the first schedule ends near its floor
+    expect(lrAt(10, o)).toBeCloseTo(0.25, 12) // warmup of the continuation: min(2, 20/10) steps
+    expect(lrAt(11, o)).toBeCloseTo(0.5, 12)
+    expect(lrAt(30, o)).toBeCloseTo(0.05, 12) // floor of the continuation: 0.1 x 0.5
+
+    // Uninterrupted 8 + 4 vs. finished 8, then continued with a stop in the middle.
+    const straight = await pretrain({ ...tinyOptions(tmp()), extendSteps: 4, extendPeakLr: 5e-3 })
+    expect(straight.step).toBe(12)
+    const dir = tmp()
+    expect((await pretrain(tinyOptions(dir))).step).toBe(8)
+    const part = await pretrain({ ...tinyOptions(dir), extendSteps: 4, extendPeakLr: 5e-3, stopAtStep: 10 })
+    expect(part.finished).toBe(false)
+    await expect(pretrain({ ...tinyOptions(dir), extendSteps: 6, extendPeakLr: 5e-3 })).rejects.toThrow(/--extend-steps 4/)
+    const done = await pretrain({ ...tinyOptions(dir), extendSteps: 4, extendPeakLr: 5e-3 })
+    expect(done.step).toBe(12)
+    for (const [name, t] of straight.model.weights) expect(Array.from(done.model.weights.get(name)!.data), name).toEqual(Array.from(t.data))
   })
 })
