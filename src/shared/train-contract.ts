@@ -86,4 +86,6 @@ export interface TrainRunInfo {
   bestStep: number | null
   stoppedEarly: boolean
   error: string | null
+  /** The dataset snapshot the run trained on (taken or reused when it started); null for runs from before snapshots. */
+  snapshot: { id: string; name: string; hash: string } | null
 }

@@ -9,6 +9,11 @@ import { enqueueTraining, findRun, resumeTraining } from './service'
 
 type TrainMethods = 'train.start' | 'train.runs' | 'train.run' | 'train.resume'
 
+const snapshotOf = (v: unknown): TrainRunInfo['snapshot'] => {
+  const s = v as { id?: unknown; name?: unknown; hash?: unknown } | undefined
+  return s && typeof s.id === 'string' ? { id: s.id, name: typeof s.name === 'string' ? s.name : '', hash: typeof s.hash === 'string' ? s.hash : '' } : null
+}
+
 export function runInfo(r: TrainingRun): TrainRunInfo {
   const m = r.metrics as Record<string, unknown>
   return {
@@ -30,7 +35,8 @@ export function runInfo(r: TrainingRun): TrainRunInfo {
     steps: typeof m.steps === 'number' ? m.steps : null,
     bestStep: typeof m.bestStep === 'number' ? m.bestStep : null,
     stoppedEarly: m.stoppedEarly === true,
-    error: typeof m.error === 'string' ? m.error : null
+    error: typeof m.error === 'string' ? m.error : null,
+    snapshot: snapshotOf(m.snapshot)
   }
 }
 

@@ -19,6 +19,7 @@ import { type EventBus } from '../../events'
 import { type JobContext } from '../../jobs/runner'
 import { type Library } from '../../library/library'
 import { RunsRepo } from '../../library/runs'
+import { SnapshotsRepo } from '../../datasets/snapshots'
 import { type ModelRegistry, parameterCount } from '../../models/registry'
 import { type StepGraph, stepSpec } from '../graph/optim'
 import { parseSafetensors, serializeSafetensors, type TensorMap } from '../interop/safetensors'
@@ -304,6 +305,14 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   if (ctx.checkpoint && ctx.checkpoint.snapshotHash !== view.snapshotHash) {
     throw new AppError('CONFLICT', `Dataset "${view.datasetName}" changed since this run started (items, labels or splits), so it cannot resume exactly; start a new run.`)
   }
+  // The named snapshot this run trains on: the dataset's latest one when identical, else a new
+  // automatic one; a resumed run keeps the one it recorded (same content, checked above).
+  const recorded = runs.get(p.runId).metrics.snapshot as { id?: string; name?: string } | undefined
+  const snapshotRef =
+    ctx.checkpoint && recorded?.id
+      ? { id: recorded.id, name: recorded.name ?? '' }
+      : (({ snapshot: s }) => ({ id: s.id, name: s.name }))(new SnapshotsRepo(deps.library.db).forTraining(view.datasetId))
+  runs.updateMetrics(p.runId, { snapshot: { datasetId: view.datasetId, hash: view.snapshotHash, items: view.items.length, ...snapshotRef } })
   const train = view.items.filter((i) => i.split === 'train')
   const val = view.items.filter((i) => i.split === 'val')
   const test = view.items.filter((i) => i.split === 'test')
@@ -444,7 +453,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   const cp: TrainCheckpoint = ctx.checkpoint ?? { step: 0, plan, snapshotHash: view.snapshotHash, best: null, sinceBest: 0, history: [], val: [], elapsedS: 0, stoppedEarly: false }
   try {
     if (cp.step > 0) await trainer.restore(readTensors(ckptFile), cp.step)
-    else runs.updateMetrics(p.runId, { plan, reason: plan.reason, snapshot: { datasetId: view.datasetId, hash: view.snapshotHash, items: all.length } })
+    else runs.updateMetrics(p.runId, { plan, reason: plan.reason, snapshot: { datasetId: view.datasetId, hash: view.snapshotHash, items: all.length, ...snapshotRef } })
 
     const labelsOf = (items: TrainItem[]): number[] => items.map((i) => i.label)
     const sampler = new BatchPlan(trainSet.length, plan.batchSize, plan.seed, labelsOf(trainSet), plan.balanced)
@@ -655,7 +664,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const name = p.name ?? `${loaded.record.name} · ${view.datasetName} (${plan.objective})`
     const meta = {
       baseModel: { id: loaded.record.id, name: loaded.record.name },
-      datasetSnapshot: { datasetId: view.datasetId, name: view.datasetName, hash: view.snapshotHash, items: { train: trainSet.length, val: valSet.length, test: testSet.length }, classes: view.classes },
+      datasetSnapshot: { datasetId: view.datasetId, name: view.datasetName, snapshotId: snapshotRef.id, snapshotName: snapshotRef.name, hash: view.snapshotHash, items: { train: trainSet.length, val: valSet.length, test: testSet.length }, classes: view.classes },
       training: { runId: p.runId, objective: plan.objective, plan, reason: plan.reason, steps: cp.step, bestStep: cp.best?.step ?? null, stoppedEarly: cp.stoppedEarly, durationS },
       metrics
     }
