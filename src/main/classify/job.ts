@@ -136,8 +136,11 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
           })
         )
 
-      // Up to PREFETCH batches read and decoded ahead (sharp and file reads run on libuv's
-      // thread pool) while the model runs the current one; memory is bounded by that depth.
+      // The model runs in the ML worker, so this thread is free while it works: up to PREFETCH
+      // batches are read and decoded ahead (file reads and sharp on libuv's thread pool, palette
+      // mapping here), and the next batch is handed to the model before this one's results are
+      // written, so the model never waits on SQLite, the CSV or copies. Memory is bounded by
+      // that depth, not by the folder size.
       const PREFETCH = 2
       const queue: Promise<Prepared[]>[] = []
       let exhausted = false
@@ -152,31 +155,44 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
           }
         }
       }
-      await fill()
-      const dryPlanned = new Set<string>()
-      while (queue.length) {
-        ctx.signal.throwIfAborted()
-        const items = await queue.shift()!
-        await fill()
+      /** Probabilities of a batch's readable files, in order; a file the model refuses gets its error set. */
+      const classifyBatch = async (items: Prepared[]): Promise<number[][]> => {
         const good = items.filter((i) => i.file)
-        let probs: number[][] = []
-        if (good.length) {
-          try {
-            probs = await predictor.predict(good.map((g) => g.file!.input))
-          } catch (e) {
-            // A batch the model refuses as a whole: try one at a time so one bad input does not sink the rest.
-            probs = []
-            for (const g of good) {
-              try {
-                probs.push(((await predictor.predict([g.file!.input]))[0] as number[]) ?? [])
-              } catch (e2) {
-                probs.push([])
-                g.error = message(e2)
-                void e
-              }
+        if (!good.length) return []
+        try {
+          return await predictor.predict(good.map((g) => g.file!.input))
+        } catch {
+          // A batch the model refuses as a whole: try one at a time so one bad input does not sink the rest.
+          const probs: number[][] = []
+          for (const g of good) {
+            try {
+              probs.push(((await predictor.predict([g.file!.input]))[0] as number[]) ?? [])
+            } catch (e2) {
+              probs.push([])
+              g.error = message(e2)
             }
           }
+          return probs
         }
+      }
+      const startBatch = async (): Promise<{ items: Prepared[]; probs: Promise<number[][]> } | null> => {
+        const next = queue.shift()
+        if (!next) return null
+        const items = await next
+        await fill()
+        const probs = classifyBatch(items)
+        probs.catch(() => undefined)
+        return { items, probs }
+      }
+      await fill()
+      const dryPlanned = new Set<string>()
+      let current = await startBatch()
+      while (current) {
+        ctx.signal.throwIfAborted()
+        const { items } = current
+        const probs = await current.probs
+        // The next batch goes to the model now and runs while this one's results are written.
+        current = await startBatch()
         const rows: NewFileResult[] = []
         // Names planned in this batch (a dry run: in the whole run, as nothing lands on disk).
         const planned = params.dryRun ? dryPlanned : new Set<string>()
