@@ -59,11 +59,11 @@ export function useApiMutation<M extends MethodName>(
 
 /** Which queries each library domain owns (by method-name prefix). */
 const domainPrefixes: Record<Events['library.changed']['domain'], string[]> = {
-  datasets: ['datasets.'],
-  items: ['datasets.', 'items.'],
-  labels: ['datasets.', 'labels.'],
+  datasets: ['datasets.', 'snapshots.'],
+  items: ['datasets.', 'items.', 'snapshots.diff'],
+  labels: ['datasets.', 'labels.', 'snapshots.diff'],
   models: ['models.'],
-  runs: ['runs.', 'models.'],
+  runs: ['runs.', 'models.', 'snapshots.'],
   gallery: ['gallery.'],
   settings: ['settings.'],
   classify: ['classify.']

@@ -189,7 +189,11 @@ function Lineage({ model }: { model: ModelDetail }) {
               typeof snapshot.name === 'string' ? `“${snapshot.name}”` : null,
               items ? Object.entries(items).map(([k, v]) => `${String(v)} ${k}`).join(' / ') : null,
               typeof snapshot.description === 'string' ? snapshot.description : null,
-              typeof snapshot.hash === 'string' ? `snapshot ${snapshot.hash.slice(0, 12)}` : null
+              typeof snapshot.snapshotName === 'string'
+                ? `snapshot “${snapshot.snapshotName}”${typeof snapshot.hash === 'string' ? ` (${snapshot.hash.slice(0, 12)})` : ''}`
+                : typeof snapshot.hash === 'string'
+                  ? `snapshot ${snapshot.hash.slice(0, 12)}`
+                  : null
             ]
               .filter(Boolean)
               .join(' · ')}

@@ -296,6 +296,16 @@ export function TrainPanel() {
                     → {modelName.get(run.modelId) ?? run.modelId}
                   </Typography>
                 )}
+                {run.snapshot && (
+                  <Chip
+                    size="small"
+                    variant="outlined"
+                    label={`data: snapshot “${run.snapshot.name}”`}
+                    title={`The dataset as this run trained on it (snapshot ${run.snapshot.hash.slice(0, 12)}); diff it in the dataset's Snapshots tab.`}
+                    data-testid="train-run-snapshot"
+                    {...(run.datasetId ? { component: 'a', href: `#/datasets/${encodeURIComponent(run.datasetId)}`, clickable: true } : {})}
+                  />
+                )}
                 <Box sx={{ flex: 1 }} />
                 {active && run.jobId && (
                   <>

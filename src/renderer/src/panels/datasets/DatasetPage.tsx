@@ -21,8 +21,9 @@ import { Duplicates } from './Duplicates'
 import { ItemGrid } from './ItemGrid'
 import { ImportReport, Overview } from './Overview'
 import { openDataset } from './format'
+import { Snapshots } from './Snapshots'
 
-type TabId = 'items' | 'overview' | 'duplicates'
+type TabId = 'items' | 'overview' | 'duplicates' | 'snapshots'
 
 function ImportProgress({ job }: { job: Job }) {
   const cancel = useApiMutation('jobs.cancel')
@@ -84,6 +85,7 @@ export function DatasetPage({ id }: { id: string }) {
           <Tab value="items" label="Items" data-testid="tab-items" />
           <Tab value="overview" label="Overview" data-testid="tab-overview" />
           <Tab value="duplicates" label="Duplicates" data-testid="tab-duplicates" />
+          <Tab value="snapshots" label="Snapshots" data-testid="tab-snapshots" />
         </Tabs>
       </Box>
       <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', px: 3, py: 2 }}>
@@ -95,6 +97,7 @@ export function DatasetPage({ id }: { id: string }) {
         )}
         {d && tab === 'overview' && <Overview dataset={d} lastImport={lastImport} />}
         {d && tab === 'duplicates' && <Duplicates dataset={d} />}
+        {d && tab === 'snapshots' && <Snapshots dataset={d} />}
       </Box>
     </>
   )

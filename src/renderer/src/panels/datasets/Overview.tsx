@@ -4,10 +4,11 @@
 import { useState } from 'react'
 import Box from '@mui/material/Box'
 import Button from '@mui/material/Button'
+import MenuItem from '@mui/material/MenuItem'
 import Stack from '@mui/material/Stack'
 import TextField from '@mui/material/TextField'
 import Typography from '@mui/material/Typography'
-import type { Dataset, DatasetStats, ImportResult, Job, SplitCounts } from '../../../../shared/contract'
+import type { Dataset, DatasetStats, ExportFormat, ImportResult, Job, SplitCounts } from '../../../../shared/contract'
 import { useApiMutation, useApiQuery } from '../../api/hooks'
 import { useNotify } from '../../app/notify'
 import { Section } from '../../components/common'
@@ -100,23 +101,50 @@ function MakeSplits({ dataset, unsplit }: { dataset: Dataset; unsplit: number })
   )
 }
 
+const EXPORT_HELP: Record<ExportFormat, string> = {
+  folder: 'folder/[split/]class/file — files already there are never overwritten (they are listed as skipped).',
+  csv: 'folder/labels.csv (path,label,split) and folder/images/ — taken names get a number; imports back as it is.',
+  zip: 'one archive with the [split/]class/ tree and labels.csv — a folder, or a path ending in .zip; a taken name gets a number; at most 4 GiB.'
+}
+
 function ExportForm({ dataset }: { dataset: Dataset }) {
   const notify = useNotify()
   const [folder, setFolder] = useState('')
+  const [format, setFormat] = useState<ExportFormat>('folder')
+  const [snapshot, setSnapshot] = useState('')
+  const snapshots = useApiQuery('snapshots.list', { dataset: dataset.id })
   const exp = useApiMutation('datasets.export', {
     onSuccess: (r) =>
       r.skipped.length
-        ? notify.info(`Exported ${r.files} files; ${r.skipped.length} already existed and were left alone.`)
-        : notify.success(`Exported ${r.files} files to ${r.folder}.`),
+        ? notify.info(`Exported ${r.files} files; ${r.skipped.length} were left out (already there or unreadable).`)
+        : notify.success(`Exported ${r.files} files to ${r.file ?? r.folder}.`),
     onError: (e) => notify.error(e)
   })
   return (
-    <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
-      <TextField size="small" label="Folder" value={folder} onChange={(e) => setFolder(e.target.value)} sx={{ flex: 1 }} placeholder="/home/me/exports/birds" />
-      <Button variant="outlined" disabled={!folder.trim() || exp.isPending} onClick={() => exp.mutate({ ref: dataset.id, folder })}>
-        Export
-      </Button>
-    </Stack>
+    <Box data-testid="export-form">
+      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
+        <TextField select size="small" label="Format" value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)} sx={{ width: 150 }} data-testid="export-format">
+          <MenuItem value="folder">Folder tree</MenuItem>
+          <MenuItem value="csv">CSV + images</MenuItem>
+          <MenuItem value="zip">Zip</MenuItem>
+        </TextField>
+        <TextField select size="small" label="What" value={snapshot} onChange={(e) => setSnapshot(e.target.value)} sx={{ width: 220 }}>
+          <MenuItem value="">Current state</MenuItem>
+          {(snapshots.data ?? []).map((s) => (
+            <MenuItem key={s.id} value={s.id}>
+              Snapshot {s.name}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField size="small" label={format === 'zip' ? 'Folder or .zip file' : 'Folder'} value={folder} onChange={(e) => setFolder(e.target.value)} sx={{ flex: 1 }} placeholder={format === 'zip' ? '/home/me/exports/birds.zip' : '/home/me/exports/birds'} />
+        <Button variant="outlined" disabled={!folder.trim() || exp.isPending} onClick={() => exp.mutate({ ref: dataset.id, folder, format, ...(snapshot ? { snapshot } : {}) })}>
+          Export
+        </Button>
+      </Stack>
+      <Typography variant="caption" sx={{ color: 'text.secondary', mt: 0.75, display: 'block' }}>
+        {EXPORT_HELP[format]}
+      </Typography>
+    </Box>
   )
 }
 
@@ -178,7 +206,7 @@ export function Overview({ dataset, lastImport }: { dataset: Dataset; lastImport
           <ImportReport job={lastImport} />
         </Section>
       )}
-      <Section title="Export" description="Copies items into folder/[split/]class/; files already there are never overwritten.">
+      <Section title="Export" description="As a folder tree, a CSV with its images, or a zip; from the current state or a snapshot. Nothing is ever overwritten.">
         <ExportForm dataset={dataset} />
       </Section>
       <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2 }}>
