@@ -102,16 +102,16 @@ function MakeSplits({ dataset, unsplit }: { dataset: Dataset; unsplit: number })
 }
 
 const EXPORT_HELP: Record<ExportFormat, string> = {
-  folder: 'folder/[split/]class/file — files already there are never overwritten (they are listed as skipped).',
-  csv: 'folder/labels.csv (path,label,split) and folder/images/ — taken names get a number; imports back as it is.',
-  zip: 'one archive with the [split/]class/ tree and labels.csv — a folder, or a path ending in .zip; a taken name gets a number; at most 4 GiB.'
+  folder: 'A tree folder/[split/]class/file; files already there are never overwritten (they are listed as skipped).',
+  csv: 'A folder with labels.csv (path,label,split) and images/; taken names get a number; imports back as it is.',
+  zip: 'One archive with the [split/]class/ tree and labels.csv, into a folder or at a path ending in .zip; a taken name gets a number; at most 4 GiB.'
 }
 
 function ExportForm({ dataset }: { dataset: Dataset }) {
   const notify = useNotify()
   const [folder, setFolder] = useState('')
   const [format, setFormat] = useState<ExportFormat>('folder')
-  const [snapshot, setSnapshot] = useState('')
+  const [snapshot, setSnapshot] = useState('current')
   const snapshots = useApiQuery('snapshots.list', { dataset: dataset.id })
   const exp = useApiMutation('datasets.export', {
     onSuccess: (r) =>
@@ -129,7 +129,7 @@ function ExportForm({ dataset }: { dataset: Dataset }) {
           <MenuItem value="zip">Zip</MenuItem>
         </TextField>
         <TextField select size="small" label="What" value={snapshot} onChange={(e) => setSnapshot(e.target.value)} sx={{ width: 220 }}>
-          <MenuItem value="">Current state</MenuItem>
+          <MenuItem value="current">Current state</MenuItem>
           {(snapshots.data ?? []).map((s) => (
             <MenuItem key={s.id} value={s.id}>
               Snapshot {s.name}
@@ -137,7 +137,7 @@ function ExportForm({ dataset }: { dataset: Dataset }) {
           ))}
         </TextField>
         <TextField size="small" label={format === 'zip' ? 'Folder or .zip file' : 'Folder'} value={folder} onChange={(e) => setFolder(e.target.value)} sx={{ flex: 1 }} placeholder={format === 'zip' ? '/home/me/exports/birds.zip' : '/home/me/exports/birds'} />
-        <Button variant="outlined" disabled={!folder.trim() || exp.isPending} onClick={() => exp.mutate({ ref: dataset.id, folder, format, ...(snapshot ? { snapshot } : {}) })}>
+        <Button variant="outlined" disabled={!folder.trim() || exp.isPending} onClick={() => exp.mutate({ ref: dataset.id, folder, format, ...(snapshot !== 'current' ? { snapshot } : {}) })}>
           Export
         </Button>
       </Stack>

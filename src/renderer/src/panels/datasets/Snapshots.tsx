@@ -78,11 +78,11 @@ function SnapshotTable({ dataset, list, onDiff }: { dataset: Dataset; list: Snap
       <TableHead>
         <TableRow>
           <TableCell>Name</TableCell>
-          <TableCell>Taken</TableCell>
+          <TableCell sx={{ whiteSpace: 'nowrap' }}>Taken</TableCell>
           <TableCell align="right">Items</TableCell>
           <TableCell align="right">Labelled</TableCell>
           <TableCell>Splits</TableCell>
-          <TableCell>Used by</TableCell>
+          <TableCell sx={{ whiteSpace: 'nowrap' }}>Used by</TableCell>
           <TableCell />
         </TableRow>
       </TableHead>
@@ -102,7 +102,7 @@ function SnapshotTable({ dataset, list, onDiff }: { dataset: Dataset; list: Snap
                 </Typography>
               )}
             </TableCell>
-            <TableCell>{formatDate(s.createdAt)}</TableCell>
+            <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDate(s.createdAt)}</TableCell>
             <TableCell align="right">{s.itemCount.toLocaleString()}</TableCell>
             <TableCell align="right">{s.labelled.toLocaleString()}</TableCell>
             <TableCell>
@@ -111,11 +111,11 @@ function SnapshotTable({ dataset, list, onDiff }: { dataset: Dataset; list: Snap
             <TableCell>{s.usedBy.length ? `${s.usedBy.length} run${s.usedBy.length === 1 ? '' : 's'}` : '—'}</TableCell>
             <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
               <Button size="small" onClick={() => onDiff(s.id, 'current')} data-testid="snapshot-diff-current">
-                Diff vs now
+                vs now
               </Button>
               {i + 1 < list.length && (
-                <Button size="small" onClick={() => onDiff(list[i + 1]!.id, s.id)}>
-                  Diff vs previous
+                <Button size="small" onClick={() => onDiff(list[i + 1]!.id, s.id)} title="What changed since the snapshot before this one">
+                  vs previous
                 </Button>
               )}
               <Button size="small" color="error" onClick={() => remove(s)} disabled={del.isPending}>
@@ -135,6 +135,7 @@ function DiffView({ dataset, list, from, to, setFrom, setTo }: { dataset: Datase
   const [change, setChange] = useState<SnapshotChange | null>(null)
   const [limit, setLimit] = useState(PAGE)
   useEffect(() => setLimit(PAGE), [from, to, change])
+  useEffect(() => setChange(null), [from, to])
   const diff = useApiQuery('snapshots.diff', { dataset: dataset.id, from, to, limit, ...(change ? { change } : {}) }, { enabled: !!from })
   const options = (withCurrent: boolean) => [
     ...(withCurrent ? [<MenuItem key="current" value="current">Current state</MenuItem>] : []),
