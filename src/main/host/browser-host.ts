@@ -209,7 +209,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
     if (path.startsWith('/api/')) {
       if (req.method !== 'POST') return sendError(res, 405, fail('FORBIDDEN', 'Contract calls are POST requests.'))
-      const method = decodeURIComponent(path.slice('/api/'.length))
+      let method: string
+      try {
+        method = decodeURIComponent(path.slice('/api/'.length))
+      } catch {
+        // A malformed escape (%E0%A4%A) must not reach the server's 'request' listener as a throw: that ends the process.
+        return sendError(res, 400, fail('VALIDATION', 'The method name in the URL is not valid percent-encoding.'))
+      }
       void readBody(req).then(
         async (body) => {
           if (body === null) {

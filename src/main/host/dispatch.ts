@@ -19,9 +19,12 @@ function isMethod(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, name)
 }
 
+/** At most `n` characters: a key or value echoed back from hostile input stays short. */
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
+
 /** "name", "classes.2" or "" for the input itself. */
 function issuePath(issue: z.core.$ZodIssue): string {
-  return issue.path.map((p) => String(p)).join('.')
+  return issue.path.map((p) => clip(String(p), 64)).join('.')
 }
 
 export function createDispatcher(handlers: Handlers, options: DispatchOptions = {}): Dispatch {
@@ -32,7 +35,7 @@ export function createDispatcher(handlers: Handlers, options: DispatchOptions = 
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
       const field = issuePath(issue)
-      const message = field ? `${field}: ${issue.message}` : issue.message
+      const message = clip(field ? `${field}: ${issue.message}` : issue.message, 500)
       return fail('VALIDATION', message, field || undefined)
     }
     try {
