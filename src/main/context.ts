@@ -10,6 +10,7 @@ import { JobRunner, libraryVerifyKind } from './jobs'
 import { trainJobKind } from './ml/train/kind'
 import { CLASSIFY_JOB, classifyJobKind } from './classify/job'
 import { PREDICT_JOB, predictJobKind } from './labels/predict'
+import { CURATE_JOB, curateJobKind } from './curation/job'
 import { DatasetsRepo } from './library/datasets'
 import { GalleryRepo } from './library/gallery'
 import { ItemsRepo } from './library/items'
@@ -65,6 +66,7 @@ export function createContext(options: CreateContextOptions): AppContext {
   jobs.register(GENERATE_JOB, gallery.jobKind())
   jobs.register(CLASSIFY_JOB, classifyJobKind({ library, bus, models: () => models, modelsRepo: () => modelsRepo }))
   jobs.register(PREDICT_JOB, predictJobKind({ library, bus, models: () => models }))
+  jobs.register(CURATE_JOB, curateJobKind({ library, bus, models: () => models }))
   jobs.recover()
   if (options.startJobs) jobs.start()
   return {

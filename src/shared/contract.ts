@@ -79,7 +79,18 @@ import {
   type PredictionStatus
 } from './labels-contract'
 
+import {
+  CurationDatasetInput,
+  CurationIdsInput,
+  CurationMislabelsInput,
+  CurationStartInput,
+  type CurationSummary,
+  type FeatureDuplicateGroup,
+  type MislabelRow
+} from './curation-contract'
+
 export * from './datasets-contract'
+export * from './curation-contract'
 export * from './gallery-contract'
 export * from './train-contract'
 export * from './labels-contract'
@@ -380,6 +391,13 @@ export const methods = {
   'datasets.duplicates': method<DuplicateGroup[]>()(DatasetDuplicatesInput, 'Near-duplicate groups by perceptual hash; flags their items.'),
   'datasets.export': method<ExportResult>()(DatasetExportInput, 'Export items (now or as a snapshot froze them) as a folder-per-class tree, a CSV with images, or a zip; never overwriting.'),
   ...snapshotMethods,
+
+  'curation.start': method<Job>()(CurationStartInput, 'Start a curation job: likely mislabels, outliers and feature near-duplicates of a dataset under an ImageGPT model.'),
+  'curation.summary': method<CurationSummary | null>()(CurationDatasetInput, "The dataset's latest finished curation run: counts, thresholds, notes."),
+  'curation.mislabels': method<{ total: number; rows: MislabelRow[] }>()(CurationMislabelsInput, 'Items still flagged as likely mislabels, given vs suggested label, least self-confident first.'),
+  'curation.featureDuplicates': method<FeatureDuplicateGroup[]>()(CurationDatasetInput, "Groups of items whose model features are near-identical (the latest run's)."),
+  'curation.accept': method<LabelChangeResult>()(CurationIdsInput, 'Take the suggested label of likely mislabels as their human label (undoable) and clear the flag.'),
+  'curation.dismiss': method<{ updated: number }>()(CurationIdsInput, 'Keep the given label of likely mislabels and clear the flag.'),
 
   'items.list': method<ItemPage>()(ItemsListInput, 'A filtered, sorted page of a dataset’s items.'),
   'items.get': method<DatasetItem>()(IdInput, 'One item with its file facts.'),

@@ -2,6 +2,7 @@
 // method table in contract.ts; kept here so that file stays a table of contents.
 
 import { z } from 'zod'
+import { CURATION_SORTS } from './curation-contract'
 
 const Id = z.string().min(1).max(128)
 const Ref = z.string().trim().min(1).max(200)
@@ -117,6 +118,10 @@ export const DatasetImportInput = z
   })
   .strict()
 
+/** Sort orders of items.list: name, date, size, and the curation scores. */
+export const ITEM_SORTS = ['name', 'date', 'size', ...CURATION_SORTS] as const
+export type ItemSort = (typeof ITEM_SORTS)[number]
+
 const SplitFilter = z.enum(['train', 'val', 'test', 'none'])
 
 export const ItemsListInput = z
@@ -129,7 +134,8 @@ export const ItemsListInput = z
     split: SplitFilter.optional(),
     labelSource: z.enum(['human', 'model', 'none']).optional(),
     flag: z.string().min(1).max(64).optional(),
-    sort: z.enum(['name', 'date', 'size']).optional(),
+    /** name, date, size, or a score of the dataset's latest curation run (items without one last). */
+    sort: z.enum(ITEM_SORTS).optional(),
     desc: z.boolean().optional()
   })
   .strict()

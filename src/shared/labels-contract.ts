@@ -3,7 +3,7 @@
 // into the method table in contract.ts.
 
 import { z } from 'zod'
-import { type DatasetItem } from './datasets-contract'
+import { ITEM_SORTS, type DatasetItem } from './datasets-contract'
 
 const Id = z.string().min(1).max(128)
 const Ref = z.string().trim().min(1).max(200)
@@ -112,7 +112,7 @@ export const LabelsListInput = z
     split: z.enum(['train', 'val', 'test', 'none']).optional(),
     labelSource: z.enum(['human', 'model', 'none']).optional(),
     flag: z.string().min(1).max(64).optional(),
-    sort: z.enum(['name', 'date', 'size']).optional(),
+    sort: z.enum(ITEM_SORTS).optional(),
     desc: z.boolean().optional(),
     offset: z.number().int().min(0).optional(),
     limit: z.number().int().min(1).max(2000).optional()

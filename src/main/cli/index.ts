@@ -21,6 +21,7 @@ import { seedOnFirstStart } from '../samples'
 import { registerGalleryCommands } from '../gallery/cli'
 import { registerModelCommands } from './models'
 import { registerDatasetCommands } from '../datasets/cli'
+import { registerCurateCommand } from '../curation/cli'
 import { registerTrainCommand } from '../ml/train/cli'
 import { registerClassifyCommand } from '../classify/cli'
 import { registerLabelCommands } from '../labels/cli'
@@ -198,7 +199,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .command('delete <ref>')
     .description('delete a dataset with its items and labels')
     .action(async (ref: string) => print(await call('datasets.delete', { ref }), (r) => `Deleted ${r.id}`))
-  registerDatasetCommands(dataset, {
+  const datasetHelpers = {
     call,
     print,
     runJob: runJobInForeground,
@@ -206,7 +207,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     fail: () => {
       exitCode = EXIT_FAILED
     }
-  })
+  }
+  registerDatasetCommands(dataset, datasetHelpers)
+  registerCurateCommand(dataset, datasetHelpers)
 
   // --- jobs ----------------------------------------------------------------
   const jobs = program.command('jobs').alias('job').description('the job queue')

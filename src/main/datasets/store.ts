@@ -7,6 +7,7 @@ import {
   type DatasetItem,
   type DatasetStats,
   type ItemPage,
+  type ItemSort,
   type LabelSourceName,
   type SplitCounts,
   type SplitName
@@ -26,7 +27,7 @@ export interface ItemFilter {
 export interface ItemQuery extends ItemFilter {
   offset?: number | undefined
   limit?: number | undefined
-  sort?: 'name' | 'date' | 'size' | undefined
+  sort?: ItemSort | undefined
   desc?: boolean | undefined
 }
 
@@ -88,7 +89,15 @@ const toItem = (r: Row): DatasetItem => ({
 
 const emptySplits = (): SplitCounts => ({ train: 0, val: 0, test: 0, none: 0 })
 
-const SORTS = { name: 'i.original_name', date: 'i.added_at', size: 'md.bytes' } as const
+const SORTS: Record<ItemSort, string> = {
+  name: 'i.original_name',
+  date: 'i.added_at',
+  size: 'md.bytes',
+  selfConfidence: 'cs.self_confidence',
+  bitsPerToken: 'cs.bits_per_token',
+  featureOutlier: 'cs.feature_outlier'
+}
+const CURATION_SORT = new Set<ItemSort>(['selfConfidence', 'bitsPerToken', 'featureOutlier'])
 
 export class DatasetItemsStore {
   constructor(private readonly db: Database.Database) {}
@@ -132,6 +141,13 @@ export class DatasetItemsStore {
       params.push(f.flag)
     }
     if (sort === 'size') joins.add('JOIN media md ON md.sha256 = i.sha256')
+    if (sort && CURATION_SORT.has(sort)) {
+      // Scores of the dataset's latest finished curation run (migration 007).
+      joins.add(
+        `LEFT JOIN curation_scores cs ON cs.item_id = i.id AND cs.run_id = (SELECT r.id FROM curation_runs r WHERE r.dataset_id = ? AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.rowid DESC LIMIT 1)`
+      )
+      params.unshift(datasetId)
+    }
     return { joins: [...joins].join('\n'), sql: parts.join(' AND '), params }
   }
 
@@ -140,7 +156,9 @@ export class DatasetItemsStore {
     const limit = q.limit ?? 200
     const w = this.where(datasetId, q, q.sort)
     const dir = q.desc ? 'DESC' : 'ASC'
-    const order = `${SORTS[q.sort ?? 'name']} ${dir}, i.id ${dir}`
+    const key = SORTS[q.sort ?? 'name']
+    // Items without a score (unlabelled for self-confidence, unread, not yet curated) go last either way.
+    const order = `${q.sort && CURATION_SORT.has(q.sort) ? `${key} IS NULL, ` : ''}${key} ${dir}, i.id ${dir}`
     const countW = this.where(datasetId, q)
     const total = (this.db.prepare(`SELECT count(*) AS n FROM items i ${countW.joins} WHERE ${countW.sql}`).get(...countW.params) as { n: number }).n
     // Ids of the page first (narrow rows, index order), then their details.

@@ -14,7 +14,7 @@ import {
   type Prediction,
   type PredictionStatus
 } from '../../shared/labels-contract'
-import { type ClassInfo, type SplitName, type LabelSourceName } from '../../shared/contract'
+import { type ClassInfo, type ItemSort, type SplitName, type LabelSourceName } from '../../shared/contract'
 import { AppError, ConflictError, NotFoundError } from '../errors'
 import { DatasetItemsStore } from '../datasets/store'
 import { CLASS_COLORS } from '../library/datasets'
@@ -46,7 +46,7 @@ export interface ListQuery {
   split?: SplitName | 'none' | undefined
   labelSource?: LabelSourceName | undefined
   flag?: string | undefined
-  sort?: 'name' | 'date' | 'size' | undefined
+  sort?: ItemSort | undefined
   desc?: boolean | undefined
   offset?: number | undefined
   limit?: number | undefined

@@ -10,6 +10,7 @@ import { galleryServices } from '../gallery/handlers'
 import { labelServices } from '../labels/handlers'
 import { trainServices } from '../ml/train/handlers'
 import { classifyServices } from '../classify/handlers'
+import { curationServices } from '../curation/handlers'
 import { APP_VERSION } from './version'
 import { importMissingSamples, sampleStatus } from '../samples'
 import { tryImageBytes } from '../samples/try-image'
@@ -81,6 +82,7 @@ export function createServices(ctx: AppContext): Handlers {
     ...galleryServices(ctx),
     ...trainServices(ctx),
     ...classifyServices(ctx),
-    ...labelServices(ctx)
+    ...labelServices(ctx),
+    ...curationServices(ctx)
   }
 }

@@ -9,9 +9,11 @@ import { migration003 } from './003_gallery'
 import { migration004 } from './004_labelling'
 import { migration005 } from './005_classify'
 import { migration006 } from './006_snapshots'
+import { migration007 } from './007_curation'
+import { migration008 } from './008_indexes'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {
