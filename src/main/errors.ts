@@ -43,3 +43,17 @@ export class NewerSchemaError extends AppError {
     this.name = 'NewerSchemaError'
   }
 }
+
+/** ENOSPC / EDQUOT from a write: the disk (or the user's quota) is full. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** A write ran out of disk space; what was half-written has been removed. */
+export class DiskFullError extends AppError {
+  constructor(what: string, path?: string) {
+    super('UNSUPPORTED', `The disk is full: ${what} stopped${path ? ` while writing ${path}` : ''}. Nothing half-written was left behind; free some space and try again.`)
+    this.name = 'DiskFullError'
+  }
+}

@@ -176,7 +176,7 @@ describe('browser host security: Host and Origin (DNS rebinding)', () => {
 
 describe('browser host security: media routes never leave the library', () => {
   it('encoded ../ variants, backslashes, absolute paths, null bytes and overlong UTF-8 get 400/404, never a file', async () => {
-    const [sha] = addRandomMedia(host.context.library, 1, 100)
+    const sha = addRandomMedia(host.context.library, 1, 100)[0]!
     const ok = await request(host.port, `/media/${sha}`, { headers: auth() })
     expect(ok.status).toBe(200)
     expect(ok.body.length).toBe(100)

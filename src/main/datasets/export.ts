@@ -12,12 +12,12 @@
 // Two items with the same file name in one folder get the hash's first digits appended.
 
 import { constants, existsSync } from 'node:fs'
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import type Database from 'better-sqlite3'
 import { type ExportResult, type ImportIssue } from '../../shared/datasets-contract'
 import { type ExportFormat } from '../../shared/snapshots-contract'
-import { AppError } from '../errors'
+import { AppError, DiskFullError, isDiskFull } from '../errors'
 import { type Library } from '../library/library'
 import { mediaFilePath } from '../library/media'
 import { type SnapshotRow } from './snapshots'
@@ -102,9 +102,47 @@ export interface ExportOptions {
   rows: ExportRow[]
 }
 
+/** Copies to a new file (never replacing one); a copy that fails part-way leaves no partial file. */
+async function copyNew(src: string, target: string): Promise<void> {
+  try {
+    await copyFile(src, target, constants.COPYFILE_EXCL)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(target, { force: true })
+    throw e
+  }
+}
+
+/**
+ * What one export wrote, so a full disk can take it all back: an export is whole or absent.
+ * Folders are recorded only where this export created them.
+ */
+class Written {
+  private readonly files: string[] = []
+  private readonly dirs: string[] = []
+  file(path: string): void {
+    this.files.push(path)
+  }
+  async mkdir(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true })
+    if (first) this.dirs.push(first)
+  }
+  async undo(): Promise<void> {
+    for (const f of this.files.reverse()) await rm(f, { force: true })
+    for (const d of this.dirs.reverse()) await rm(d, { recursive: true, force: true })
+  }
+  /** A full disk stops the export and removes what it wrote; other errors pass through. */
+  async check(e: unknown, what: string): Promise<void> {
+    if (!isDiskFull(e)) return
+    await this.undo()
+    throw new DiskFullError(what, (e as NodeJS.ErrnoException).path)
+  }
+}
+
 export async function exportDataset(library: Library, opts: ExportOptions): Promise<ExportResult> {
   const { rows } = opts
   const skipped: ImportIssue[] = []
+  const written = new Written()
+  const what = `exporting "${opts.datasetName}"`
   const source = (r: ExportRow): string | null => {
     if (r.path === null) {
       skipped.push({ path: r.name, reason: 'is not in the library any more; it was not exported' })
@@ -122,7 +160,7 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
       if (e instanceof ZipLimitError) throw new AppError('UNSUPPORTED', e.message, 'format')
       throw e
     }
-    await mkdir(dirname(target), { recursive: true })
+    await written.mkdir(dirname(target))
     const file = freeName(target)
     const zip = await ZipWriter.create(file)
     let files = 0
@@ -147,6 +185,7 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
       await zip.close()
     } catch (e) {
       await zip.abort()
+      await written.check(e, what)
       if (e instanceof ZipLimitError) throw new AppError('UNSUPPORTED', e.message, 'format')
       throw e
     }
@@ -155,7 +194,7 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
 
   const root = resolve(opts.out)
   if (opts.format === 'csv') {
-    await mkdir(join(root, 'images'), { recursive: true })
+    await written.mkdir(join(root, 'images'))
     const rels = layout(rows, 'flat')
     let csv = csvLine(['path', 'label', 'split'])
     let files = 0
@@ -167,7 +206,8 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
       let target = freeName(join(root, ...rels[i]!.split('/')))
       for (;;) {
         try {
-          await copyFile(src, target, constants.COPYFILE_EXCL)
+          await copyNew(src, target)
+          written.file(target)
           break
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code
@@ -175,6 +215,7 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
             target = freeName(target)
             continue
           }
+          await written.check(e, what)
           skipped.push({ path: r.name, reason: `could not be copied (${(e as Error).message})` })
           target = ''
           break
@@ -185,7 +226,13 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
       files++
     }
     const file = freeName(join(root, 'labels.csv'))
-    await writeFile(file, csv, { flag: 'wx' })
+    try {
+      await writeFile(file, csv, { flag: 'wx' })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(file, { force: true })
+      await written.check(e, what)
+      throw e
+    }
     return { format: 'csv', folder: root, file, files, skipped }
   }
 
@@ -196,11 +243,13 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
     const src = source(r)
     if (!src) continue
     const target = join(root, ...rels[i]!.split('/'))
-    await mkdir(dirname(target), { recursive: true })
+    await written.mkdir(dirname(target))
     try {
-      await copyFile(src, target, constants.COPYFILE_EXCL)
+      await copyNew(src, target)
+      written.file(target)
       files++
     } catch (e) {
+      await written.check(e, what)
       const code = (e as NodeJS.ErrnoException).code
       skipped.push({ path: target, reason: code === 'EEXIST' ? 'already exists; it was not overwritten' : `could not be written (${(e as Error).message})` })
     }

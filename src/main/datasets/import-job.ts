@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import { type ImportIssue, type ImportResult } from '../../shared/datasets-contract'
+import { DiskFullError, isDiskFull } from '../errors'
 import { type EventBus } from '../events'
 import { type JobKind } from '../jobs/runner'
 import { DatasetsRepo } from '../library/datasets'
@@ -69,16 +70,21 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
       while (cp.next < total) {
         ctx.signal.throwIfAborted()
         const chunk = entries.slice(cp.next, cp.next + chunkSize)
-        const results = await Promise.all(
-          chunk.map(async (e): Promise<{ e: ScanEntry; ok: Ingested } | { e: ScanEntry; error: string }> => {
+        // Every file of the chunk settles before anything is recorded, so a failure that stops
+        // the import (a full disk) leaves no write in flight; the files that made it are recorded.
+        let fatal: unknown = null
+        const settled = await Promise.all(
+          chunk.map(async (e): Promise<{ e: ScanEntry; ok: Ingested } | { e: ScanEntry; error: string } | null> => {
             try {
               return { e, ok: await ingestFile(library, e.path, { reference: !!p.reference }) }
             } catch (err) {
               if (err instanceof IngestError) return { e, error: err.message }
-              throw err
+              fatal ??= err
+              return null
             }
           })
         )
+        const results = fatal ? settled.filter((r): r is { e: ScanEntry; ok: Ingested } => r !== null && 'ok' in r) : settled.filter((r) => r !== null)
         db.transaction(() => {
           const now = nowIso()
           for (const r of results) {
@@ -101,6 +107,12 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
           }
           store.touch(dataset.id)
         }).immediate()
+        if (fatal) {
+          // The chunk is not checkpointed: a resume redoes it (adding an item is idempotent).
+          bus.emit('library.changed', { domain: 'items', id: dataset.id })
+          if (isDiskFull(fatal)) throw new DiskFullError(`importing into "${dataset.name}"`, (fatal as NodeJS.ErrnoException).path)
+          throw fatal
+        }
         cp.next += chunk.length
         ctx.saveCheckpoint(cp, { phase: 'importing', done: cp.next, total })
         bus.emit('library.changed', { domain: 'items', id: dataset.id })

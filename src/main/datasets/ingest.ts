@@ -54,7 +54,13 @@ async function writeInPlace(abs: string, data: Uint8Array): Promise<void> {
     await mkdir(dir, { recursive: true })
     madeDirs.add(dir)
   }
-  await writeFile(abs, data)
+  try {
+    await writeFile(abs, data)
+  } catch (e) {
+    // No half-written thumbnail stays (a full disk, say); its row is never recorded either.
+    await rm(abs, { force: true })
+    throw e
+  }
 }
 
 /** Temp file beside the target, then rename: a reader never sees half a file. Off the main thread. */
