@@ -7,8 +7,9 @@
 // classified: a file changed or gone since it was read is reported and left alone.
 
 import { createHash } from 'node:crypto'
-import { constants, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import { copyNewFile } from '../files'
 
 export type PlaceResult = { status: 'done'; dest: string } | { status: 'skipped'; reason: string }
 
@@ -81,10 +82,9 @@ async function moveExclusive(src: string, dest: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'EEXIST') throw e
-    // Another device or a file system without hard links: copy without overwriting, then remove.
-    await fs.copyFile(src, dest, constants.COPYFILE_EXCL)
-    const st = await fs.stat(src)
-    await fs.utimes(dest, st.atime, st.mtime)
+    // Another device or a file system without hard links: copy without overwriting (never a
+    // partial file under the destination's name), then remove.
+    await copyNewFile(src, dest, { keepTimes: true })
   }
   await fs.unlink(src)
 }
@@ -101,11 +101,8 @@ export async function placeFile(src: string, dir: string, mode: 'copy' | 'move',
   for (let n = 0; n < 100_000; n++) {
     const dest = numbered(path.join(dir, name), n)
     try {
-      if (mode === 'copy') {
-        await fs.copyFile(src, dest, constants.COPYFILE_EXCL)
-        const st = await fs.stat(src)
-        await fs.utimes(dest, st.atime, st.mtime)
-      } else await moveExclusive(src, dest)
+      if (mode === 'copy') await copyNewFile(src, dest, { keepTimes: true })
+      else await moveExclusive(src, dest)
       return { status: 'done', dest }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue

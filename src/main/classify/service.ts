@@ -11,6 +11,7 @@ import { type Job } from '../../shared/contract'
 import { type AppContext } from '../context'
 import { ingestFile } from '../datasets/ingest'
 import { AppError, ConflictError } from '../errors'
+import { replaceFile } from '../files'
 import { CLASS_COLORS, DatasetsRepo } from '../library/datasets'
 import { ItemsRepo } from '../library/items'
 import { parseJson } from '../library/util'
@@ -172,7 +173,7 @@ export async function exportRun(ctx: AppContext, runId: string, out: string, for
     }))
     n = rows.length
     await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.writeFile(file, JSON.stringify({ run: runInfo(ctx, repo.run(runId)), rows }, null, 2))
+    await replaceFile(file, JSON.stringify({ run: runInfo(ctx, repo.run(runId)), rows }, null, 2))
   }
   return { path: file, rows: n }
 }

@@ -13,6 +13,7 @@ import { type GalleryItem, type GenerationRecipe, type ModelDetail } from '../..
 import { type GenerateStartInput } from '../../shared/gallery-contract'
 import { ingestFile } from '../datasets/ingest'
 import { describeFsError } from '../datasets/scan'
+import { writeNewFile } from '../files'
 import { AppError, NotFoundError } from '../errors'
 import { type EventBus } from '../events'
 import { type JobKind, type JobRunner } from '../jobs'
@@ -417,7 +418,7 @@ export class GalleryService {
       for (let n = 0; ; n++) {
         const file = path.join(dir, `${stem}${n ? `-${n}` : ''}.png`)
         try {
-          await fs.writeFile(file, data, { flag: 'wx' })
+          await writeNewFile(file, data)
           files.push(file)
           break
         } catch (err) {

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
+import { writeNewFile } from '../../files'
 import { type DecodeOptions } from '../../imaging/decode'
 import { imageTokens, tokensToPng } from '../palette/palette'
 import { type GenerateOptions } from '../sample/generate'
@@ -80,7 +81,7 @@ async function writeNew(dir: string, stem: string, data: Buffer): Promise<string
   for (let n = 0; ; n++) {
     const file = path.join(dir, `${stem}${n ? `-${n}` : ''}.png`)
     try {
-      await fs.writeFile(file, data, { flag: 'wx' })
+      await writeNewFile(file, data)
       return file
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
