@@ -60,8 +60,8 @@ export function useApiMutation<M extends MethodName>(
 /** Which queries each library domain owns (by method-name prefix). */
 const domainPrefixes: Record<Events['library.changed']['domain'], string[]> = {
   datasets: ['datasets.', 'snapshots.'],
-  items: ['datasets.', 'items.', 'snapshots.diff'],
-  labels: ['datasets.', 'labels.', 'snapshots.diff'],
+  items: ['datasets.', 'items.', 'snapshots.diff', 'curation.'],
+  labels: ['datasets.', 'labels.', 'snapshots.diff', 'curation.'],
   models: ['models.'],
   runs: ['runs.', 'models.', 'snapshots.'],
   gallery: ['gallery.'],

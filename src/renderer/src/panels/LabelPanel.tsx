@@ -117,7 +117,11 @@ function LabelWorkspace({ datasetId, datasets, onDataset, api, notify }: {
   const predStatus = useApiQuery('labels.predictionStatus', { dataset: datasetId, model: modelId || 'none' }, { enabled: !!model })
 
   const [mode, setMode] = useState<Mode>('all')
-  const [filters, setFilters] = useState<ItemFilters>({ sort: 'name' })
+  // `#/label/<dataset>?flag=<flag>` (a curation finding opened from the Datasets panel) starts filtered.
+  const [filters, setFilters] = useState<ItemFilters>(() => {
+    const flag = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('flag')
+    return flag ? { sort: flag === 'likely-mislabel' ? 'selfConfidence' : 'name', flag } : { sort: 'name' }
+  })
   const [lowThreshold, setLowThreshold] = useState(0.5)
   const [view, setView] = useState<'grid' | 'single'>('grid')
   const [cursor, setCursorState] = useState<{ index: number; id: string | null }>({ index: 0, id: null })

@@ -17,13 +17,14 @@ import type { Job } from '../../../../shared/contract'
 import { useApiMutation, useApiQuery } from '../../api/hooks'
 import { EmptyState, PanelHeader } from '../../components/common'
 import { JOBS_LIST_INPUT, isActive } from '../../jobs/JobsDrawer'
+import { Curation } from './Curation'
 import { Duplicates } from './Duplicates'
-import { ItemGrid } from './ItemGrid'
+import { ItemGrid, type ItemFilters } from './ItemGrid'
 import { ImportReport, Overview } from './Overview'
 import { openDataset } from './format'
 import { Snapshots } from './Snapshots'
 
-type TabId = 'items' | 'overview' | 'duplicates' | 'snapshots'
+type TabId = 'items' | 'overview' | 'duplicates' | 'curation' | 'snapshots'
 
 function ImportProgress({ job }: { job: Job }) {
   const cancel = useApiMutation('jobs.cancel')
@@ -51,6 +52,8 @@ export function DatasetPage({ id }: { id: string }) {
   const dataset = useApiQuery('datasets.get', { ref: id })
   const jobs = useApiQuery('jobs.list', JOBS_LIST_INPUT)
   const [tab, setTab] = useState<TabId>('items')
+  // A finding opened from the Curation tab: the grid starts with its filter (a new key remounts it).
+  const [gridFilters, setGridFilters] = useState<{ filters: ItemFilters; n: number } | null>(null)
   const imports = (jobs.data ?? []).filter((j) => j.kind === 'datasets.import' && (j.params as { datasetId?: string } | null)?.datasetId === id)
   const running = imports.find((j) => isActive(j.state) || j.state === 'interrupted') ?? null
   const lastImport = imports[0] ?? null
@@ -85,6 +88,7 @@ export function DatasetPage({ id }: { id: string }) {
           <Tab value="items" label="Items" data-testid="tab-items" />
           <Tab value="overview" label="Overview" data-testid="tab-overview" />
           <Tab value="duplicates" label="Duplicates" data-testid="tab-duplicates" />
+          <Tab value="curation" label="Curation" data-testid="tab-curation" />
           <Tab value="snapshots" label="Snapshots" data-testid="tab-snapshots" />
         </Tabs>
       </Box>
@@ -92,11 +96,20 @@ export function DatasetPage({ id }: { id: string }) {
         {d && tab === 'items' && (
           <>
             {d.itemCount === 0 && !running && lastImport?.state === 'done' && <ImportReport job={lastImport} />}
-            <ItemGrid key={d.id} dataset={d} />
+            <ItemGrid key={`${d.id}:${gridFilters?.n ?? 0}`} dataset={d} {...(gridFilters ? { initialFilters: gridFilters.filters } : {})} />
           </>
         )}
         {d && tab === 'overview' && <Overview dataset={d} lastImport={lastImport} />}
         {d && tab === 'duplicates' && <Duplicates dataset={d} />}
+        {d && tab === 'curation' && (
+          <Curation
+            dataset={d}
+            onOpenGrid={(filters) => {
+              setGridFilters({ filters, n: (gridFilters?.n ?? 0) + 1 })
+              setTab('items')
+            }}
+          />
+        )}
         {d && tab === 'snapshots' && <Snapshots dataset={d} />}
       </Box>
     </>

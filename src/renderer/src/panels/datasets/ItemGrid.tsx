@@ -86,14 +86,27 @@ export function FilterBar({ dataset, filters, onChange, total }: { dataset: Data
         testId="filter-flag"
         value={filters.flag ?? ''}
         onChange={(v) => set({ flag: v || undefined })}
-        options={[['', 'Any'], ['near-duplicate', 'Near-duplicate']]}
+        options={[
+          ['', 'Any'],
+          ['near-duplicate', 'Near-duplicate'],
+          ['likely-mislabel', 'Likely mislabel'],
+          ['outlier', 'Outlier'],
+          ['feature-duplicate', 'Feature near-duplicate']
+        ]}
       />
       <Select
         label="Sort by"
         testId="sort"
         value={filters.sort ?? 'name'}
         onChange={(v) => set({ sort: v as ItemFilters['sort'] })}
-        options={[['name', 'Name'], ['date', 'Date added'], ['size', 'File size']]}
+        options={[
+          ['name', 'Name'],
+          ['date', 'Date added'],
+          ['size', 'File size'],
+          ['selfConfidence', 'Sureness of label (curation)'],
+          ['bitsPerToken', 'Bits per token (curation)'],
+          ['featureOutlier', 'Feature outlier score (curation)']
+        ]}
       />
       <Tooltip title={filters.desc ? 'Descending' : 'Ascending'}>
         <IconButton aria-label="Reverse sort order" onClick={() => set({ desc: !filters.desc || undefined })} size="small">
@@ -156,9 +169,9 @@ export function Thumb({ item, selected, onClick, size = CELL }: { item: DatasetI
   )
 }
 
-export function ItemGrid({ dataset }: { dataset: Dataset }) {
+export function ItemGrid({ dataset, initialFilters }: { dataset: Dataset; initialFilters?: ItemFilters }) {
   const api = useApi()
-  const [filters, setFilters] = useState<ItemFilters>({ sort: 'name' })
+  const [filters, setFilters] = useState<ItemFilters>(initialFilters ?? { sort: 'name' })
   const [width, setWidth] = useState(800)
   const [selected, setSelected] = useState<DatasetItem | null>(null)
   const scrollRef = useRef<HTMLDivElement>(null)

@@ -210,7 +210,7 @@ export function Overview({ dataset, lastImport }: { dataset: Dataset; lastImport
         <ExportForm dataset={dataset} />
       </Section>
       <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2 }}>
-        Likely mislabels and outliers need a trained model; they arrive with the training panels.
+        Likely mislabels, outliers and near-duplicates by model features: the Curation tab.
       </Typography>
     </Box>
   )
