@@ -79,6 +79,19 @@ describe('train job', () => {
     expect(String(rec.metrics.reason)).toMatch(/probe/)
   }, 120_000)
 
+  it('a fine-tune starts its new head from a linear probe of the pooled features (LP-FT), not from noise', async () => {
+    const c = await setup()
+    addDataset(c.library, 'shapes', CLASSES, await synthItems(15, palette))
+    // One step at a negligible learning rate: the test accuracy is the warm-started head's own.
+    const job = await run(c, { dataset: 'shapes', base: 'tiny', objective: 'classify', steps: 1, batchSize: 4, lr: 1e-9, evalEvery: 1, seed: 3 })
+    expect(job.state, job.error ?? '').toBe('done')
+    const r = job.result as TrainResult
+    expect(r.metrics.classification!.accuracy).toBeGreaterThanOrEqual(0.77) // a random 0.02-scale head sits near chance (1/3)
+    const { model } = await c.models.load(r.modelId)
+    const w = model.weights.get('score.weight')!.data
+    expect(Math.max(...Array.from(w, Math.abs))).toBeGreaterThan(0.1) // larger than the N(0, 0.02) init
+  }, 120_000)
+
   it('classify and joint fine-tunes finish with per-class metrics; generative on a labelled set becomes class-conditional', async () => {
     const c = await setup()
     addDataset(c.library, 'shapes', CLASSES, await synthItems(5, palette))
