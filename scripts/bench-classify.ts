@@ -19,6 +19,7 @@ import { exportHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
 import { initPixelGpt } from '../src/main/ml/pixelgpt/model'
 import { walkFiles } from '../src/main/classify/scan'
 import { createContext } from '../src/main/context'
+import { printBenchLine } from './lib/bench-line'
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -104,6 +105,14 @@ async function main(): Promise<void> {
     process.stderr.write(
       `end to end ${report.endToEndImagesPerS} images/s vs pure inference ${report.pureInferenceImagesPerS} images/s on pre-decoded tensors (${(report.ratio * 100).toFixed(0)}%); read + decode alone ${report.decodeOnlyImagesPerS} images/s\n`
     )
+    printBenchLine({
+      name: 'bench:classify',
+      ratio: e2eRate / inferRate,
+      unit: 'percent',
+      target: 0.8,
+      what: `batch classify end to end vs pure inference (${count} images, ${modelLabel})`,
+      details: { endToEndImagesPerS: report.endToEndImagesPerS, pureInferenceImagesPerS: report.pureInferenceImagesPerS, decodeOnlyImagesPerS: report.decodeOnlyImagesPerS }
+    })
   } finally {
     await ctx.close()
     rmSync(tmp, { recursive: true, force: true })

@@ -18,16 +18,19 @@ import { PixelGptRunner } from '../src/main/ml/pixelgpt/runner'
 import { KvDecoder } from '../src/main/ml/sample/generate'
 import { argmax } from '../src/main/ml/sample/sampler'
 import { defaultRuntime } from '../src/main/ml/runtime'
-
-const config: PixelGptConfig = { side: 32, paletteSize: 512, width: 512, layers: 4, heads: 8, innerWidth: 2048, eps: 1e-5, numClasses: 0 }
-const T = config.side * config.side
-const K = config.paletteSize
-const SEGMENT = 128
+import { printBenchLine } from './lib/bench-line'
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : dflt
 }
+
+// --side and --layers shrink the model for a quick run (`npm run bench -- --quick`).
+const SIDE = Number(arg('side', '32'))
+const config: PixelGptConfig = { side: SIDE, paletteSize: 512, width: 512, layers: Number(arg('layers', '4')), heads: 8, innerWidth: 2048, eps: 1e-5, numClasses: 0 }
+const T = config.side * config.side
+const K = config.paletteSize
+const SEGMENT = Math.min(128, T / 4)
 
 const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MB`
 
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
   const rssWarm = process.memoryUsage().rss
   let peak = rssWarm
   const rows: string[] = []
+  const ratios: { batch: number; ratio: number }[] = []
   for (const B of batches) {
     const naive = async (L: number): Promise<number> => {
       const ids = new BigInt64Array(B * L).fill(BigInt(K))
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     console.log(`batch ${B}: naive step times: ${lengths.map((L, i) => `L=${L} ${(stepS[i]! * 1000).toFixed(0)} ms`).join(', ')}`)
     console.log(`batch ${B}: naive full image ${naiveS.toFixed(1)} s (estimated: integral of the measured step times) = ${naiveRate.toFixed(2)} tokens/s`)
     rows.push(`| ${B} | ${kvRate.toFixed(1)} | ${naiveRate.toFixed(2)} | ${(kvRate / naiveRate).toFixed(1)}x | ${mb(cacheBytes)} |`)
+    ratios.push({ batch: B, ratio: kvRate / naiveRate })
   }
   console.log('\n| batch | KV-cache tokens/s (measured) | naive tokens/s (estimated) | ratio | KV cache |')
   console.log('|---|---|---|---|---|')
@@ -89,6 +94,15 @@ async function main(): Promise<void> {
     `\nmemory: weights ${mb(weightBytes)}; KV cache as listed (keys + values, all layers, float32); process RSS at start ${mb(rssStart)}, ` +
       `after warm-up ${mb(rssWarm)}, peak ${mb(peak)} (the peak includes the naive passes, whose batch-16 attention scores alone are 512 MB per layer)`
   )
+  const head = ratios[0]!
+  printBenchLine({
+    name: 'bench:generate',
+    ratio: head.ratio,
+    unit: 'times',
+    target: 20,
+    what: `KV-cache decoding vs naive recompute, batch ${head.batch} (width ${config.width}, ${config.layers} layers, ${config.side}x${config.side})`,
+    details: Object.fromEntries(ratios.map((r) => [`batch${r.batch}`, Number(r.ratio.toFixed(1))]))
+  })
 }
 
 main().catch((err: unknown) => {

@@ -17,6 +17,7 @@ import sharp from 'sharp'
 import { createContext } from '../src/main/context'
 import { type ImportResult } from '../src/shared/contract'
 import { pictureSvg } from '../test/unit/datasets/images'
+import { printBenchLine } from './lib/bench-line'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -81,6 +82,14 @@ async function main(): Promise<void> {
     console.log(`raw sharp decode:   ${decode1.toFixed(0)} and ${decode2.toFixed(0)} files/s (mean ${decode.toFixed(0)})`)
     console.log(`import + thumbnails: ${importRate.toFixed(0)} files/s (${importS.toFixed(1)} s for ${n}, including the scan and database writes)`)
     console.log(`ratio: ${((100 * importRate) / decode).toFixed(0)}% of the raw decode rate (target >= 50%)`)
+    printBenchLine({
+      name: 'bench:import',
+      ratio: importRate / decode,
+      unit: 'percent',
+      target: 0.5,
+      what: `import with thumbnails vs raw sharp decode (${n} JPEGs ${side}px)`,
+      details: { importFilesPerS: Math.round(importRate), decodeFilesPerS: Math.round(decode) }
+    })
   } finally {
     if (!keep) rmSync(root, { recursive: true, force: true })
     else console.log(`kept ${root}`)

@@ -33,6 +33,7 @@ import {
   transformerBlock
 } from '../src/main/ml/graph'
 import { hostTensor, type HostTensor, Runtime, Trainer } from '../src/main/ml/runtime'
+import { printBenchLine } from './lib/bench-line'
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -223,6 +224,14 @@ async function main(): Promise<void> {
     `resident params + AdamW state: ${((residentFloats * 4) / 1e6).toFixed(1)} MB in and out each step; ` +
       `bringing it out of ORT costs ~${outMs.toFixed(0)} ms (${((100 * outMs) / 1000 / med).toFixed(1)}% of a step; a plain JS copy of it: ${copyMs.toFixed(0)} ms)`
   )
+  const benchLine = {
+    name: 'bench:train',
+    ratio: median(ratios),
+    unit: 'percent' as const,
+    target: 0.35,
+    what: `training step FLOP/s vs ORT's MatMul peak (width ${C}, ${L} layers, seq ${T}, batch ${B})`,
+    details: { perCpuSecond: Number(median(cpuRatios).toFixed(3)), tokensPerS: Math.round((B * T) / med), stepS: Number(med.toFixed(3)) }
+  }
 
   if (PROFILE) {
     const prefix = join(tmpdir(), `tessera-bench-${process.pid}`)
@@ -272,6 +281,7 @@ async function main(): Promise<void> {
     }
   }
   await rt.dispose()
+  printBenchLine(benchLine)
 }
 
 main().catch((e: unknown) => {
