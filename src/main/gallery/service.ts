@@ -261,6 +261,13 @@ export class GalleryService {
         for (let i = 0; i < n; i++) {
           const recipe: GenerationRecipe = { ...base, index: p.firstIndex + e.batchStart + i, durationMs: e.ms / n }
           if (p.gallery) {
+            // A kill after an image's row and before the checkpoint that counts it: the resumed job
+            // makes that image again (same seed, same index); its row is kept, not doubled.
+            const kept = this.deps.library.db.prepare('SELECT id FROM gallery_outputs WHERE job_id = ? AND image_index = ?').get(jobId, recipe.index) as { id: string } | undefined
+            if (kept) {
+              if (!ids.includes(kept.id)) ids.push(kept.id)
+              continue
+            }
             const item = await this.saveOutput(e.images[i]!, palette, side, recipe, {
               modelId: detail.id,
               bitsPerToken: e.bitsPerToken[i] ?? null,
