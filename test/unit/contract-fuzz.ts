@@ -154,7 +154,7 @@ export function shaped(schema: z.ZodType, r: Rng, strings: string[], junkRate: n
       }
       if (r() < 0.12) out[pick(r, ['extra', 'admin', 'id', 'prototype', 'then', '$where'])] = junk(r, strings)
       if (r() < 0.06) Object.defineProperty(out, '__proto__', { value: { polluted: 'yes' }, enumerable: true, writable: true, configurable: true })
-      if (r() < 0.04) out.constructor = { prototype: { polluted: 'yes' } }
+      if (r() < 0.04) Object.assign(out, { constructor: { prototype: { polluted: 'yes' } } })
       return out
     }
     default:
