@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { createContext } from '../src/main/context'
+import { IMPORT_CONCURRENCY } from '../src/main/datasets/import-job'
 import { type ImportResult } from '../src/shared/contract'
 import { pictureSvg } from '../test/unit/datasets/images'
 import { printBenchLine } from './lib/bench-line'
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const n = Math.round(arg('n', 2000))
   const side = Math.round(arg('side', 640))
   const keep = process.argv.includes('--keep')
-  const width = Math.max(4, availableParallelism() * 2) // the import job's chunk size
+  const width = IMPORT_CONCURRENCY // the import job's files in flight
   const root = mkdtempSync(join(tmpdir(), 'tessera-bench-import-'))
   const src = join(root, 'photos')
   console.log(`bench:import  N=${n} JPEG ${side}x${Math.round(side * 0.75)}, ${availableParallelism()} CPUs, concurrency ${width}, libvips threads ${sharp.concurrency()}`)

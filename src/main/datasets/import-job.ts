@@ -1,8 +1,8 @@
-// `datasets.import`: scan a folder or CSV, then ingest files in order, a few at a
-// time (sharp decodes on libuv's pool), committing each chunk's items, labels and
-// splits in one transaction and checkpointing the index of the next file. Resume
-// re-scans (sorted, so the same list) and carries on from that index; adding an
-// item is idempotent, so a chunk redone after a crash adds nothing twice.
+// `datasets.import`: scan a folder or CSV, then ingest files in order, several in flight
+// (sharp decodes on libuv's pool), committing finished files in scan order, a chunk's items,
+// labels and splits in one transaction, and checkpointing the index of the next file. Resume
+// re-scans (sorted, so the same list) and carries on from that index; adding an item is
+// idempotent, so a chunk redone after a crash adds nothing twice.
 
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
@@ -22,7 +22,7 @@ export interface ImportParams {
   source: string
   splitFromFolders?: boolean
   reference?: boolean
-  /** Files per chunk (one transaction and checkpoint each). */
+  /** Files per commit (one transaction and checkpoint each; also caps the files in flight). */
   chunkSize?: number
 }
 
@@ -33,6 +33,11 @@ export interface ImportCheckpoint {
   duplicates: { path: string; sameAs: string }[]
   errors: ImportIssue[]
 }
+
+/** Files decoded at once by an import (and by bench:import's raw-decode baseline). */
+export const IMPORT_CONCURRENCY = Math.max(8, availableParallelism() * 4)
+/** Files per transaction and checkpoint. */
+export const COMMIT_EVERY = 64
 
 export const isCsvSource = (source: string): boolean => extname(source).toLowerCase() === '.csv'
 
@@ -64,30 +69,28 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
       const scan = await scanSource(p)
       const entries = scan.entries
       const total = entries.length
-      const chunkSize = Math.max(1, p.chunkSize ?? Math.max(4, availableParallelism() * 2))
+      const commitEvery = Math.max(1, p.chunkSize ?? COMMIT_EVERY)
+      // Files in flight: enough to keep libuv's pool (sharp and file I/O) busy, never more than
+      // one commit's worth (so a pause or cancel stops within one small chunk when asked for).
+      const window = Math.max(1, Math.min(IMPORT_CONCURRENCY, commitEvery))
       ctx.progress({ phase: 'importing', done: cp.next, total })
 
-      while (cp.next < total) {
-        ctx.signal.throwIfAborted()
-        const chunk = entries.slice(cp.next, cp.next + chunkSize)
-        // Every file of the chunk settles before anything is recorded, so a failure that stops
-        // the import (a full disk) leaves no write in flight; the files that made it are recorded.
-        let fatal: unknown = null
-        const settled = await Promise.all(
-          chunk.map(async (e): Promise<{ e: ScanEntry; ok: Ingested } | { e: ScanEntry; error: string } | null> => {
-            try {
-              return { e, ok: await ingestFile(library, e.path, { reference: !!p.reference }) }
-            } catch (err) {
-              if (err instanceof IngestError) return { e, error: err.message }
-              fatal ??= err
-              return null
-            }
-          })
-        )
-        const results = fatal ? settled.filter((r): r is { e: ScanEntry; ok: Ingested } => r !== null && 'ok' in r) : settled.filter((r) => r !== null)
+      type Outcome = { e: ScanEntry; ok: Ingested } | { e: ScanEntry; error: string }
+      const ingestOne = async (e: ScanEntry): Promise<Outcome> => {
+        try {
+          return { e, ok: await ingestFile(library, e.path, { reference: !!p.reference }) }
+        } catch (err) {
+          if (err instanceof IngestError) return { e, error: err.message }
+          throw err
+        }
+      }
+      /** Commits the finished files that follow the checkpoint without a gap, in scan order. */
+      const done = new Map<number, Outcome>()
+      let lastCommit = Date.now()
+      const record = (batch: Outcome[]): void =>
         db.transaction(() => {
           const now = nowIso()
-          for (const r of results) {
+          for (const r of batch) {
             if ('error' in r) {
               cp.errors.push({ path: r.e.name, reason: r.error })
               continue
@@ -107,16 +110,72 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
           }
           store.touch(dataset.id)
         }).immediate()
-        if (fatal) {
-          // The chunk is not checkpointed: a resume redoes it (adding an item is idempotent).
-          bus.emit('library.changed', { domain: 'items', id: dataset.id })
-          if (isDiskFull(fatal)) throw new DiskFullError(`importing into "${dataset.name}"`, (fatal as NodeJS.ErrnoException).path)
-          throw fatal
-        }
-        cp.next += chunk.length
+      const commit = (): void => {
+        const batch: Outcome[] = []
+        while (done.has(cp.next + batch.length)) batch.push(done.get(cp.next + batch.length)!)
+        if (batch.length === 0) return
+        record(batch)
+        for (let i = 0; i < batch.length; i++) done.delete(cp.next + i)
+        cp.next += batch.length
+        lastCommit = Date.now()
         ctx.saveCheckpoint(cp, { phase: 'importing', done: cp.next, total })
         bus.emit('library.changed', { domain: 'items', id: dataset.id })
       }
+
+      // A sliding window rather than chunks with a barrier: a slow file holds up only its own
+      // slot. Results commit in scan order every `commitEvery` files (or second), so the
+      // checkpoint is still one index and duplicates keep naming the first file in order.
+      let started = cp.next
+      let inflight = 0
+      let fatal: unknown = null
+      await new Promise<void>((resolve, reject) => {
+        const settle = (): void => {
+          if (inflight > 0) return
+          if (fatal) reject(fatal as Error)
+          else resolve()
+        }
+        const pump = (): void => {
+          while (fatal === null && inflight < window && started < total && !ctx.signal.aborted) {
+            const i = started++
+            inflight++
+            ingestOne(entries[i]!).then(
+              (r) => {
+                inflight--
+                done.set(i, r)
+                if (fatal === null) {
+                  const finished = inflight === 0 && (started >= total || ctx.signal.aborted)
+                  try {
+                    let ready = 0
+                    while (done.has(cp.next + ready)) ready++
+                    if (finished || ready >= commitEvery || (ready > 0 && Date.now() - lastCommit >= 1000)) commit()
+                  } catch (err) {
+                    fatal = err
+                  }
+                  if (fatal === null && !finished) return pump()
+                }
+                settle()
+              },
+              (err: unknown) => {
+                inflight--
+                fatal ??= err
+                settle()
+              }
+            )
+          }
+          settle()
+        }
+        pump()
+      }).catch((err: unknown) => {
+        // A failure that stops the import (a full disk): every file still in flight has settled;
+        // the ones that made it are recorded (their files exist), without a checkpoint past the
+        // gap, so a resume redoes them (adding an item is idempotent).
+        const finished = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r).filter((r) => 'ok' in r)
+        if (finished.length) record(finished)
+        bus.emit('library.changed', { domain: 'items', id: dataset.id })
+        if (isDiskFull(err)) throw new DiskFullError(`importing into "${dataset.name}"`, (err as NodeJS.ErrnoException).path)
+        throw err
+      })
+      ctx.signal.throwIfAborted()
       const d = datasets.get(dataset.id)
       return {
         datasetId: d.id,

@@ -8,7 +8,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import sharp from 'sharp'
 import { type Library } from '../library/library'
-import { MediaRepo, isReferencedPath } from '../library/media'
+import type Database from 'better-sqlite3'
+import { type MediaRow, isReferencedPath } from '../library/media'
+import { nowIso } from '../library/util'
 import { perceptualHashes } from './phash'
 import { describeFsError } from './scan'
 
@@ -95,12 +97,15 @@ async function examine(data: Buffer): Promise<{ format: string; width: number; h
   const h = meta.height
   if (!w || !h) throw new IngestError('has no image dimensions')
   if (w * h > MAX_PIXELS) throw new IngestError(`is ${w}x${h} pixels, more than the limit of ${MAX_PIXELS} pixels`)
-  const swapped = (meta.orientation ?? 1) >= 5
+  const orientation = meta.orientation ?? 1
+  const swapped = orientation >= 5
   let small
   try {
-    // One full decode (first frame of a GIF/animated WebP), shrunk for thumbnail and hashes.
-    small = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'warning', pages: 1 })
-      .rotate()
+    // One decode (first frame of a GIF/animated WebP; JPEGs shrunk on load), shrunk for thumbnail
+    // and hashes. Auto-orientation only when the EXIF asks for it: the rotate step costs about
+    // as much as the decode itself even when it has nothing to do.
+    const img = sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'warning', pages: 1 })
+    small = await (orientation > 1 ? img.rotate() : img)
       .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
       .raw()
       .toBuffer({ resolveWithObject: true })
@@ -114,6 +119,38 @@ async function examine(data: Buffer): Promise<{ format: string; width: number; h
   return { format, width: swapped ? h : w, height: swapped ? w : h, thumb, hashes }
 }
 
+interface Statements {
+  media: Database.Statement
+  info: Database.Statement
+  put: Database.Statement
+  adopt: Database.Statement
+  thumb: Database.Statement
+  putInfo: Database.Statement
+}
+// Prepared once per database: an import runs these for every file.
+const statements = new WeakMap<Database.Database, Statements>()
+function statementsOf(db: Database.Database): Statements {
+  let s = statements.get(db)
+  if (!s) {
+    s = {
+      media: db.prepare('SELECT * FROM media WHERE sha256 = ?'),
+      info: db.prepare('SELECT format FROM media_info WHERE sha256 = ?'),
+      put: db.prepare(
+        `INSERT INTO media (sha256, path, mime, bytes, width, height, thumb_path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sha256) DO NOTHING`
+      ),
+      adopt: db.prepare('UPDATE media SET path = ? WHERE sha256 = ?'),
+      thumb: db.prepare('UPDATE media SET thumb_path = ? WHERE sha256 = ?'),
+      putInfo: db.prepare(
+        `INSERT INTO media_info (sha256, format, dhash, phash) VALUES (?, ?, ?, ?)
+         ON CONFLICT (sha256) DO UPDATE SET format = excluded.format, dhash = excluded.dhash, phash = excluded.phash`
+      )
+    }
+    statements.set(db, s)
+  }
+  return s
+}
+
 export async function ingestFile(library: Library, path: string, options: { reference?: boolean } = {}): Promise<Ingested> {
   let data: Buffer
   try {
@@ -123,14 +160,13 @@ export async function ingestFile(library: Library, path: string, options: { refe
   }
   if (data.length === 0) throw new IngestError('is empty (0 bytes)')
   const sha256 = createHash('sha256').update(data).digest('hex')
-  const media = new MediaRepo(library.db)
-  const known = media.get(sha256)
-  const hasInfo = library.db.prepare('SELECT 1 FROM media_info WHERE sha256 = ?').get(sha256)
+  const st = statementsOf(library.db)
+  const known = st.media.get(sha256) as MediaRow | undefined
+  const info = st.info.get(sha256) as { format: string } | undefined
   // Bytes known only as a referenced file outside the library, imported now as a copy: store
   // the copy and point the row at it, so this dataset does not depend on the other's source.
   const adopt = !!known && isReferencedPath(known.path) && !options.reference
-  if (known && !adopt && known.thumb_path && hasInfo && known.width && known.height) {
-    const info = library.db.prepare('SELECT format FROM media_info WHERE sha256 = ?').get(sha256) as { format: string }
+  if (known && !adopt && known.thumb_path && info && known.width && known.height) {
     return { sha256, bytes: known.bytes, format: info.format, width: known.width, height: known.height, stored: false, record: () => false }
   }
   const facts = await examine(data)
@@ -144,16 +180,12 @@ export async function ingestFile(library: Library, path: string, options: { refe
   // Two files with the same bytes in one batch both write it: same content, same name, harmless.
   if ((!known || adopt) && !options.reference) await writeAtomic(library.resolveInside(rel), data)
   const record = (): boolean => {
-    const isNew = !media.get(sha256)
-    if (isNew) media.put({ sha256, path: rel, mime: f.mime, bytes: data.length, width: facts.width, height: facts.height })
-    else if (adopt) library.db.prepare('UPDATE media SET path = ? WHERE sha256 = ?').run(rel, sha256)
-    media.setThumb(sha256, thumbRel)
-    library.db
-      .prepare(
-        `INSERT INTO media_info (sha256, format, dhash, phash) VALUES (?, ?, ?, ?)
-         ON CONFLICT (sha256) DO UPDATE SET format = excluded.format, dhash = excluded.dhash, phash = excluded.phash`
-      )
-      .run(sha256, facts.format, facts.hashes.dhash, facts.hashes.phash)
+    const isNew = st.put.run(sha256, rel, f.mime, data.length, facts.width, facts.height, thumbRel, nowIso()).changes > 0
+    if (!isNew) {
+      if (adopt) st.adopt.run(rel, sha256)
+      st.thumb.run(thumbRel, sha256)
+    }
+    st.putInfo.run(sha256, facts.format, facts.hashes.dhash, facts.hashes.phash)
     return (isNew || adopt) && !options.reference
   }
   return { sha256, bytes: data.length, format: facts.format, width: facts.width, height: facts.height, stored: (!known || adopt) && !options.reference, record }

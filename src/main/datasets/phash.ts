@@ -90,8 +90,76 @@ export function pHashOfGrey(g: Uint8Array): string {
   return bitsToHex(Array.from(d, (c) => c > median))
 }
 
-/** Both hashes of a decoded image (any size; channels 1-4, 8-bit). Plain JS: ~0.3 ms for 256x192. */
+/** Which of n box cells each of `src` source columns (or rows) falls in, as greyBoxResize cuts them; null when src < n (cells overlap). */
+function cellMap(src: number, n: number): Int32Array | null {
+  if (src < n) return null
+  const m = new Int32Array(src)
+  for (let t = 0; t < n; t++) {
+    const a = Math.floor((t * src) / n)
+    const b = Math.max(a + 1, Math.floor(((t + 1) * src) / n))
+    for (let x = a; x < b; x++) m[x] = t
+  }
+  return m
+}
+
+/**
+ * The 32x32 and 9x8 box averages of the image's luma in one pass over the pixels, without a luma
+ * plane: the same numbers as greyBoxResize(lumaOf(image)) bit for bit (each luma rounded to
+ * float32 as the plane stores it, each cell summed in the same row-major order). Null when the
+ * image is smaller than 32 pixels on a side.
+ */
+function boxGrids(image: GreyImage): { g32: Uint8Array; g98: Uint8Array } | null {
+  const { data, width: w, height: h, channels: ch } = image
+  const cx32 = cellMap(w, N)
+  const cy32 = cellMap(h, N)
+  const cx9 = cellMap(w, 9)
+  const cy8 = cellMap(h, 8)
+  if (!cx32 || !cy32 || !cx9 || !cy8) return null
+  const s32 = new Float64Array(N * N)
+  const s98 = new Float64Array(72)
+  const fround = Math.fround
+  for (let y = 0, p = 0; y < h; y++) {
+    const r32 = cy32[y]! * N
+    const r98 = cy8[y]! * 9
+    for (let x = 0; x < w; x++, p += ch) {
+      let l: number
+      if (ch === 3) l = fround(0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!)
+      else {
+        const v = ch >= 3 ? 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]! : data[p]!
+        const a = ch === 4 ? data[p + 3]! / 255 : ch === 2 ? data[p + 1]! / 255 : 1
+        l = fround(v * a + 255 * (1 - a))
+      }
+      s32[r32 + cx32[x]!]! += l
+      s98[r98 + cx9[x]!]! += l
+    }
+  }
+  const counts = (cx: Int32Array, cy: Int32Array, cw: number, chh: number): Float64Array => {
+    const colN = new Float64Array(cw)
+    const rowN = new Float64Array(chh)
+    for (const c of cx) colN[c]!++
+    for (const r of cy) rowN[r]!++
+    const out = new Float64Array(cw * chh)
+    for (let r = 0; r < chh; r++) for (let c = 0; c < cw; c++) out[r * cw + c] = rowN[r]! * colN[c]!
+    return out
+  }
+  const n32 = counts(cx32, cy32, N, N)
+  const n98 = counts(cx9, cy8, 9, 8)
+  return { g32: Uint8Array.from(s32, (v, i) => Math.round(v / n32[i]!)), g98: Uint8Array.from(s98, (v, i) => Math.round(v / n98[i]!)) }
+}
+
+/** Both hashes of a decoded image (any size; channels 1-4, 8-bit). One pass over the pixels: ~0.2 ms for 256x192. */
 export function perceptualHashes(image: GreyImage): { dhash: string; phash: string } {
+  const fast = boxGrids(image)
+  if (fast) return { dhash: dHashOfGrey(fast.g98), phash: pHashOfGrey(fast.g32) }
+  const luma = lumaOf(image)
+  return {
+    dhash: dHashOfGrey(greyBoxResize(luma, image.width, image.height, 9, 8)),
+    phash: pHashOfGrey(greyBoxResize(luma, image.width, image.height, N, N))
+  }
+}
+
+/** The plain two-pass version (luma plane, then each box resize): what perceptualHashes must equal. */
+export function perceptualHashesReference(image: GreyImage): { dhash: string; phash: string } {
   const luma = lumaOf(image)
   return {
     dhash: dHashOfGrey(greyBoxResize(luma, image.width, image.height, 9, 8)),
