@@ -75,6 +75,34 @@ describe('query plans: the Datasets grid and its stats', () => {
   })
 })
 
+describe('the class filter (read through labels_by_class)', () => {
+  it('matches human labels, and model labels only where no human label overrides them', async () => {
+    const db = ctx.library.db
+    const [c3, c5] = [seeded.classIds[3]!, seeded.classIds[5]!]
+    const total = async (classId: string): Promise<number> => {
+      const r = await dispatch('items.list', { dataset: seeded.datasetId, classId, limit: 1 })
+      if (!r.ok) throw new Error(r.error.message)
+      return (r.value as { total: number }).total
+    }
+    const expected = (classId: string): number =>
+      (db.prepare(
+        `SELECT count(*) AS n FROM items i LEFT JOIN labels h ON h.item_id = i.id AND h.source = 'human' LEFT JOIN labels m ON m.item_id = i.id AND m.source = 'model'
+         WHERE i.dataset_id = ? AND coalesce(h.class_id, m.class_id) = ?`
+      ).get(seeded.datasetId, classId) as { n: number }).n
+    const before3 = await total(c3)
+    expect(before3).toBe(expected(c3))
+    // An item the model put in class 3 gets a human label 5: it moves from 3 to 5.
+    const { item_id } = db.prepare("SELECT item_id FROM labels WHERE source = 'model' AND class_id = ? LIMIT 1").get(c3) as { item_id: string }
+    const before5 = await total(c5)
+    db.prepare("INSERT INTO labels (item_id, source, class_id, created_at) VALUES (?, 'human', ?, '2026-01-02T00:00:00Z')").run(item_id, c5)
+    expect(await total(c3)).toBe(before3 - 1)
+    expect(await total(c5)).toBe(before5 + 1)
+    expect(await total(c3)).toBe(expected(c3))
+    expect(await total(c5)).toBe(expected(c5))
+    db.prepare("DELETE FROM labels WHERE item_id = ? AND source = 'human'").run(item_id)
+  })
+})
+
 describe('query plans: the gallery', () => {
   it('gallery.list by date, class, stars, rating, seed, collection and job reads an index, never the whole table', async () => {
     const cases = mainQueries(seeded, { collectionId, jobId }).filter(([, m]) => m === 'gallery.list')

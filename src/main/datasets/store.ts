@@ -118,9 +118,14 @@ export class DatasetItemsStore {
       labels()
       parts.push('h.class_id IS NULL AND m.class_id IS NULL')
     } else if (f.classId) {
-      labels()
-      parts.push('coalesce(h.class_id, m.class_id) = ?')
-      params.push(f.classId)
+      // The class's own labels through labels_by_class (human, or model where no human label
+      // overrides it), so the work grows with the class, not with the dataset.
+      parts.push(`i.id IN (
+        SELECT item_id FROM labels WHERE class_id = ? AND source = 'human'
+        UNION ALL
+        SELECT lm.item_id FROM labels lm WHERE lm.class_id = ? AND lm.source = 'model'
+          AND NOT EXISTS (SELECT 1 FROM labels lh WHERE lh.item_id = lm.item_id AND lh.source = 'human'))`)
+      params.push(f.classId, f.classId)
     }
     if (f.split) {
       joins.add('LEFT JOIN splits s ON s.item_id = i.id')
