@@ -61,6 +61,8 @@ export async function* walkFiles(folders: readonly string[], opts: ScanOptions =
   for (const root of walkRoots) yield* walkDir(root, exts, recursive, exclude, new Set())
 }
 
+const NOT_REGULAR = 'is not a regular file (a pipe, socket or device); it was not read'
+
 async function* walkDir(dir: string, exts: Set<string> | null, recursive: boolean, exclude: Set<string>, roots: Set<string>): AsyncGenerator<ScanEntry> {
   let entries: Dirent[]
   try {
@@ -86,11 +88,11 @@ async function* walkDir(dir: string, exts: Set<string> | null, recursive: boolea
           if (wanted(d.name, exts)) yield { path: p }
         } else if (st.isDirectory()) {
           if (recursive) yield { path: p, error: 'is a symbolic link to a folder; links to folders are not followed (they can loop)' }
-        }
+        } else if (wanted(d.name, exts)) yield { path: p, error: NOT_REGULAR }
       } catch (e) {
         yield { path: p, error: errText(e) }
       }
-    }
+    } else if (wanted(d.name, exts)) yield { path: p, error: NOT_REGULAR } // a pipe, socket or device: never read (it may never end)
   }
 }
 

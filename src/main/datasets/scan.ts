@@ -40,6 +40,9 @@ const SPLIT_ALIASES: Record<string, SplitName> = { train: 'train', training: 'tr
 /** Hidden files and OS litter are not images anyone meant to import. */
 const skipName = (name: string): boolean => name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini' || name === '__MACOSX'
 
+/** A pipe, socket or device (also behind a link): reading it could block or never end. */
+export const NOT_REGULAR = 'is not a regular file (a pipe, socket or device); it was not read'
+
 export function describeFsError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code
   switch (code) {
@@ -100,6 +103,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       }
       if (st.isDirectory()) await walk(p)
       else if (st.isFile()) entries.push(placeEntry(absRoot, p, options))
+      else errors.push({ path: p, reason: NOT_REGULAR })
     }
   }
   await walk(absRoot)
@@ -144,8 +148,11 @@ export function parseCsvLine(line: string): string[] {
   return out.map((s) => s.trim())
 }
 
-/** Splits CSV text into records, keeping newlines that sit inside quotes. */
-function csvRecords(text: string): string[] {
+/**
+ * Splits CSV text into records, keeping newlines that sit inside quotes. `unclosed`: the last
+ * record opens a quote that never closes (it swallowed the rest of the file).
+ */
+function csvRecords(text: string): { records: string[]; unclosed: boolean } {
   const records: string[] = []
   let cur = ''
   let quoted = false
@@ -157,7 +164,7 @@ function csvRecords(text: string): string[] {
     } else cur += ch
   }
   if (cur.trim() !== '') records.push(cur)
-  return records
+  return { records, unclosed: quoted }
 }
 
 export async function scanCsv(csvPath: string): Promise<ScanResult> {
@@ -166,7 +173,12 @@ export async function scanCsv(csvPath: string): Promise<ScanResult> {
   const text = await readFile(abs, 'utf8')
   const entries: ScanEntry[] = []
   const errors: ImportIssue[] = []
-  csvRecords(text).forEach((record, i) => {
+  const { records, unclosed } = csvRecords(text)
+  if (unclosed) {
+    errors.push({ path: `${basename(abs)}:${records.length}`, reason: 'opens a quote that is never closed; it and the rows after it were not imported' })
+    records.pop()
+  }
+  records.forEach((record, i) => {
     const cols = parseCsvLine(record)
     if (i === 0 && cols[0]?.toLowerCase() === 'path') return // header
     const [p, label, splitText] = cols
@@ -186,5 +198,17 @@ export async function scanCsv(csvPath: string): Promise<ScanResult> {
     const path = isAbsolute(p) ? p : resolve(base, p)
     entries.push({ path, name: p.replace(/\\/g, '/'), label: label ? label : null, split })
   })
-  return { entries, errors }
+  // A CSV can name anything, /dev/zero or a pipe included: those are refused here, never read.
+  // (Missing files and folders are reported by the import with their own reasons.)
+  const special = new Set<ScanEntry>()
+  for (let i = 0; i < entries.length; i += 64) {
+    await Promise.all(
+      entries.slice(i, i + 64).map(async (e) => {
+        const st = await stat(e.path).catch(() => null)
+        if (st && !st.isFile() && !st.isDirectory()) special.add(e)
+      })
+    )
+  }
+  for (const e of special) errors.push({ path: e.name, reason: NOT_REGULAR })
+  return { entries: special.size ? entries.filter((e) => !special.has(e)) : entries, errors }
 }
