@@ -1,6 +1,6 @@
 // A model with a classifier behind one interface: `prepare` reads and decodes one file (sharp
-// runs it on libuv's thread pool, so the next batch decodes while ORT runs this one) and
-// `predict` runs a batch. ImageGPT models with a `score` head go through their runner's
+// runs it on libuv's thread pool, palette mapping on this thread) and `predict` runs a batch in
+// the registry's ML worker, so the next batch decodes while the model runs this one. ImageGPT models with a `score` head go through their runner's
 // classProbabilities; imported ONNX classifiers through their session with the model's own
 // preprocessing (onnx-image.ts). Both are loaded through the registry.
 

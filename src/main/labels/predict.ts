@@ -1,8 +1,8 @@
 // Job `labels.predict`: runs a classifier over a dataset's items that have no cached
 // prediction from that model yet and stores the top class with its probability, a
-// batch per transaction. The work is async ONNX Runtime calls in batches, so the
-// window stays responsive; each stored batch emits library.changed (labels) so the
-// grid fills in as it goes. Resuming simply continues with the items still missing.
+// batch per transaction. The model runs in the registry's ML worker thread (a blocking
+// ORT run never stalls the thread that answers the window); each stored batch emits
+// library.changed (labels) so the grid fills in as it goes. Resuming simply continues with the items still missing.
 
 import { type EventBus } from '../events'
 import { type JobKind } from '../jobs/runner'
