@@ -106,7 +106,9 @@ async function examine(data: Buffer): Promise<{ format: string; width: number; h
     // as much as the decode itself even when it has nothing to do.
     const img = sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'warning', pages: 1 })
     small = await (orientation > 1 ? img.rotate() : img)
-      .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
+      // Bilinear: after JPEG shrink-on-load the last step is a small reduction, where it looks
+      // the same as lanczos3 and costs about a third less of the whole thumbnail.
+      .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
       .raw()
       .toBuffer({ resolveWithObject: true })
   } catch (e) {
