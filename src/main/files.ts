@@ -6,7 +6,7 @@
 // name is free (not atomic against a concurrent writer, still never partial).
 
 import { randomBytes } from 'node:crypto'
-import { constants, promises as fs } from 'node:fs'
+import * as fs from 'node:fs/promises'
 import path from 'node:path'
 
 /** The hidden temp name beside `target` that a write goes through. */
@@ -26,7 +26,7 @@ function eexist(target: string): NodeJS.ErrnoException {
 }
 
 /** Puts a finished temp file at `target` unless that name is taken (then EEXIST). Removes `tmp` either way. */
-async function publish(tmp: string, target: string): Promise<void> {
+export async function publishNewFile(tmp: string, target: string): Promise<void> {
   try {
     try {
       await fs.link(tmp, target)
@@ -52,7 +52,7 @@ export async function writeNewFile(target: string, data: string | Uint8Array): P
     await fs.rm(tmp, { force: true })
     throw e
   }
-  await publish(tmp, target)
+  await publishNewFile(tmp, target)
 }
 
 /** Copies `src` to a new file at `target` (with its times when `keepTimes`); EEXIST when taken. */
@@ -60,7 +60,7 @@ export async function copyNewFile(src: string, target: string, opts: { keepTimes
   if (await exists(target)) throw eexist(target)
   const tmp = tempBeside(target)
   try {
-    await fs.copyFile(src, tmp, constants.COPYFILE_EXCL)
+    await fs.copyFile(src, tmp, fs.constants.COPYFILE_EXCL)
     if (opts.keepTimes) {
       const st = await fs.stat(src)
       await fs.utimes(tmp, st.atime, st.mtime)
@@ -69,7 +69,7 @@ export async function copyNewFile(src: string, target: string, opts: { keepTimes
     await fs.rm(tmp, { force: true })
     throw e
   }
-  await publish(tmp, target)
+  await publishNewFile(tmp, target)
 }
 
 /** Replaces (or creates) `target` with `data` in one step: temp file beside it, then rename. */

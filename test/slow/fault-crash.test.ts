@@ -209,6 +209,50 @@ describe('SIGKILL of the host, then restart', () => {
     await expectWhole(lib)
   }, 300_000)
 
+  it('during dataset exports (folder, then zip): no partial file or archive visible', async () => {
+    const { lib, dir } = setup()
+    const src = join(dir, 'src')
+    const files = writeImages(src, await noisePngs(300, 48, 21))
+    const s = await start(lib)
+    const imp = await value<Job>(s, 'datasets.import', { name: 'Out', source: src })
+    const imported = settled(s, imp.id)
+    await imported
+    const out = join(dir, 'export')
+    const visible = (): string[] =>
+      readdirSync(out, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => join(e.parentPath, e.name))
+    /** Kills the host as soon as `seen()` says the export has begun writing. */
+    const killWhen = async (seen: () => boolean): Promise<void> => {
+      for (let i = 0; i < 1_000_000 && !seen(); i++) await new Promise((r) => setImmediate(r))
+      await s.kill()
+    }
+    const exporting = s.call('datasets.export', { ref: 'Out', folder: out }).catch(() => null)
+    await killWhen(() => {
+      try {
+        return visible().length >= 20
+      } catch {
+        return false
+      }
+    })
+    await exporting
+    const copied = visible()
+    expect(copied.length).toBeGreaterThanOrEqual(20)
+    expect(copied.length).toBeLessThan(files.size)
+    for (const f of copied) expect(files.has(hash(readFileSync(f))), `${f} is not a whole copy`).toBe(true)
+
+    const s2 = await start(lib)
+    const zipDir = join(dir, 'zip')
+    mkdirSync(zipDir)
+    const zipping = s2.call('datasets.export', { ref: 'Out', folder: zipDir, format: 'zip' }).catch(() => null)
+    for (let i = 0; i < 1_000_000 && readdirSync(zipDir).length === 0; i++) await new Promise((r) => setImmediate(r))
+    await s2.kill()
+    await zipping
+    // Killed while writing: the archive is nowhere under its own name.
+    expect(readdirSync(zipDir).filter((n) => !n.startsWith('.'))).toEqual([])
+    await expectWhole(lib)
+  }, 300_000)
+
   it('during generation into the gallery: outputs whole, each image index exactly once after resume', async () => {
     const { lib } = setup()
     const s = await start(lib)

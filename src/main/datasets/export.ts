@@ -11,13 +11,14 @@
 //   that would need ZIP64 (over 4 GiB or 65,535 files) are refused before anything is written.
 // Two items with the same file name in one folder get the hash's first digits appended.
 
-import { constants, existsSync } from 'node:fs'
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import type Database from 'better-sqlite3'
 import { type ExportResult, type ImportIssue } from '../../shared/datasets-contract'
 import { type ExportFormat } from '../../shared/snapshots-contract'
 import { AppError, DiskFullError, isDiskFull } from '../errors'
+import { copyNewFile, publishNewFile, tempBeside, writeNewFile } from '../files'
 import { type Library } from '../library/library'
 import { mediaFilePath } from '../library/media'
 import { type SnapshotRow } from './snapshots'
@@ -102,15 +103,8 @@ export interface ExportOptions {
   rows: ExportRow[]
 }
 
-/** Copies to a new file (never replacing one); a copy that fails part-way leaves no partial file. */
-async function copyNew(src: string, target: string): Promise<void> {
-  try {
-    await copyFile(src, target, constants.COPYFILE_EXCL)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(target, { force: true })
-    throw e
-  }
-}
+/** Copies to a new file (never replacing one); a copy that fails or is killed part-way leaves no partial file under the name. */
+const copyNew = (src: string, target: string): Promise<void> => copyNewFile(src, target)
 
 /**
  * What one export wrote, so a full disk can take it all back: an export is whole or absent.
@@ -162,7 +156,9 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
     }
     await written.mkdir(dirname(target))
     const file = freeName(target)
-    const zip = await ZipWriter.create(file)
+    // Written under a hidden temp name and put in place when whole: a kill never leaves half an archive.
+    const tmp = tempBeside(file)
+    const zip = await ZipWriter.create(tmp)
     let files = 0
     try {
       let csv = csvLine(['path', 'label', 'split'])
@@ -183,6 +179,7 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
       }
       await zip.add('labels.csv', Buffer.from(csv, 'utf8'), true)
       await zip.close()
+      await publishNewFile(tmp, file)
     } catch (e) {
       await zip.abort()
       await written.check(e, what)
@@ -227,9 +224,8 @@ export async function exportDataset(library: Library, opts: ExportOptions): Prom
     }
     const file = freeName(join(root, 'labels.csv'))
     try {
-      await writeFile(file, csv, { flag: 'wx' })
+      await writeNewFile(file, csv)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(file, { force: true })
       await written.check(e, what)
       throw e
     }
