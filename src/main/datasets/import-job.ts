@@ -114,11 +114,16 @@ export function datasetImportKind(library: Library, bus: EventBus): JobKind<Impo
         const batch: Outcome[] = []
         while (done.has(cp.next + batch.length)) batch.push(done.get(cp.next + batch.length)!)
         if (batch.length === 0) return
-        record(batch)
-        for (let i = 0; i < batch.length; i++) done.delete(cp.next + i)
-        cp.next += batch.length
+        // The batch's rows and the checkpoint that counts them commit together (the inner
+        // transaction becomes a savepoint): a kill lands before both or after both, so a resume
+        // neither redoes the batch nor miscounts it.
+        db.transaction(() => {
+          record(batch)
+          for (let i = 0; i < batch.length; i++) done.delete(cp.next + i)
+          cp.next += batch.length
+          ctx.saveCheckpoint(cp, { phase: 'importing', done: cp.next, total })
+        }).immediate()
         lastCommit = Date.now()
-        ctx.saveCheckpoint(cp, { phase: 'importing', done: cp.next, total })
         bus.emit('library.changed', { domain: 'items', id: dataset.id })
       }
 
