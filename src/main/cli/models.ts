@@ -2,12 +2,12 @@
 // Models are named by id or unique name everywhere. Scores stream as one JSON line per image
 // (with --json: one array); generation progress goes to stderr.
 
-import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 
 import { type MethodInput, type MethodName, type MethodResult, type ModelDetail, type ModelScore, type ModelSummary } from '../../shared/contract'
 import { type AppContext } from '../context'
+import { writeNewFile } from '../files'
 import { generateTarget } from '../gallery/cli'
 import { generateToFolder } from '../models/generate'
 
@@ -179,7 +179,7 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
       const r = await h.call('models.try', { ref, path: path.resolve(image), topK: o.top })
       if (o.out && r.completionPng) {
         const bytes = Buffer.from(r.completionPng.replace(/^data:image\/png;base64,/, ''), 'base64')
-        await fs.writeFile(path.resolve(o.out), bytes, { flag: 'wx' })
+        await writeNewFile(path.resolve(o.out), bytes)
       }
       h.print(r, (v) => {
         const lines = [v.file]
