@@ -6,13 +6,20 @@
 //   - class-conditional samples: the share that a classifier assigns to the requested
 //     digit (the model's own classifier head when it has one, else the probe's).
 //
+//   - with --ship-head: the model's classifier head (Hugging Face's bias-free `score` over the
+//     pooled ln_f features of the plain pixel tokens) from a linear probe of the last layer on the
+//     training images, written into the model folder, and its own test accuracy measured through
+//     the product's runner; the samples are then judged by that head.
+//
 //   npm run eval:digits -- [--model resources/models/tessera-digits] [--checkpoint DIR]
-//                          [--probe-train N] [--samples-per-class N] [--input pixels|sos]
+//                          [--probe-train N] [--samples-per-class N] [--input pixels|sos] [--ship-head]
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { importHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
+import { exportHfImageGpt, importHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
+import { standardizer } from '../src/main/ml/train/standardize'
 import { parseSafetensors, type TensorMap } from '../src/main/ml/interop/safetensors'
 import { type PixelGptConfig, type PixelGptModel } from '../src/main/ml/pixelgpt/model'
 import { PixelGptRunner } from '../src/main/ml/pixelgpt/runner'
@@ -50,7 +57,8 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       'samples-per-class': { type: 'string', default: '20' },
       input: { type: 'string', default: 'pixels' },
-      'no-write': { type: 'boolean', default: false }
+      'no-write': { type: 'boolean', default: false },
+      'ship-head': { type: 'boolean', default: false }
     }
   })
   const input = values.input as ProbeInput
@@ -97,14 +105,47 @@ async function main(): Promise<void> {
   // Bits per token on the test set.
   const ev = await evaluate(runtime, model, data.test, data.test.count)
 
-  // Class-conditional samples judged by a classifier.
+  // The shipped classifier head: a bias-free probe on the last layer's pooled ln_f features of the
+  // plain pixel tokens (what Hugging Face's score reads), folded into score.weight, then measured
+  // through the product's own runner on the test set.
+  let shipped: { model: PixelGptModel; accuracy: number } | null = null
+  if (values['ship-head']) {
+    if (input !== 'pixels') throw new Error('--ship-head needs --input pixels: the classifier head reads the plain pixel tokens.')
+    if (values.checkpoint) throw new Error('--ship-head writes into a model folder; use --model, not --checkpoint.')
+    const C = c.width
+    const raw = fTrain.get(c.layers) as Float32Array
+    const norm = standardizer(raw, C)
+    const xs = raw.slice()
+    norm.apply(xs)
+    const head = await trainLinearHead(runtime, xs, trainSet.labels, 10, { bias: false, steps: 500 })
+    const w = new Float32Array(10 * C)
+    for (let k = 0; k < 10; k++) for (let j = 0; j < C; j++) w[k * C + j] = head.weight[j * 10 + k] as number
+    const withHead: PixelGptModel = { ...model, weights: new Map(model.weights).set('score.weight', { shape: [10, C], data: norm.fold(w, 10) }), classes: DIGIT_CLASSES }
+    const r = new PixelGptRunner(withHead, runtime)
+    let right = 0
+    for (let s0 = 0; s0 < data.test.count; s0 += 200) {
+      const imgs = Array.from({ length: Math.min(200, data.test.count - s0) }, (_, b) => data.test.tokens.subarray((s0 + b) * T, (s0 + b + 1) * T))
+      const probs = await r.classProbabilities(imgs)
+      probs.forEach((p, b) => (right += p.indexOf(Math.max(...p)) === data.test.labels[s0 + b] ? 1 : 0))
+    }
+    shipped = { model: withHead, accuracy: right / data.test.count }
+    log(`Classifier head (last-layer probe, bias-free, through the runner): test accuracy ${(shipped.accuracy * 100).toFixed(2)}%.`)
+  }
+
+  // Class-conditional samples judged by a classifier: the shipped head, else the probe.
   const perClass = Number(values['samples-per-class'])
   const runner = new PixelGptRunner(model, runtime)
   const s = fitStandardizer(fTrain.get(best.layer) as Float32Array, c.width)
   const head = await trainLinearHead(runtime, standardize(fTrain.get(best.layer) as Float32Array, s), trainSet.labels, 10)
+  const judge = shipped ? new PixelGptRunner(shipped.model, runtime) : null
   let agree = 0
   for (let k = 0; k < 10; k++) {
     const imgs = await generateImages(runner, { count: perClass, seed: 1000 + k, classIndex: k, temperature: 1 })
+    if (judge) {
+      const probs = await judge.classProbabilities(imgs)
+      agree += probs.filter((p) => p.indexOf(Math.max(...p)) === k).length
+      continue
+    }
     const set: TokenSet = { tokens: new Int32Array(imgs.length * T), labels: new Int32Array(imgs.length).fill(k), count: imgs.length }
     imgs.forEach((img, i) => set.tokens.set(img, i * T))
     const f = await extractFeatures(model, set, input, runtime)
@@ -119,12 +160,24 @@ async function main(): Promise<void> {
       linearProbe: { accuracy: best.test, layer: best.layer, input, trainImages: trainSet.count, validationAccuracyByLayer: perLayer },
       bitsPerTokenConditional: ev.condNll / Math.LN2,
       bitsPerTokenUnconditional: ev.uncondNll / Math.LN2,
-      conditionalSamples: { perClass, temperature: 1, judgedBy: 'linear probe', assignedToRequestedClass: agree / (perClass * 10) }
+      conditionalSamples: { perClass, temperature: 1, judgedBy: shipped ? 'the shipped classifier head' : 'linear probe', assignedToRequestedClass: agree / (perClass * 10) },
+      ...(shipped ? { classifierHead: { kind: 'linear probe of the last layer (bias-free, folded into score.weight)', accuracy: shipped.accuracy, trainImages: trainSet.count } } : {})
     }
   }
   console.log(JSON.stringify(result, null, 2))
   if (!values.checkpoint && !values.limit && !values['no-write'] && existsSync(resolve(values.model))) {
     writeFileSync(join(resolve(values.model), 'eval.json'), JSON.stringify(result, null, 2) + '\n')
+  }
+  if (shipped && !values['no-write']) {
+    // Export beside, then replace the three model files (export itself never overwrites).
+    const tmp = mkdtempSync(join(tmpdir(), 'tessera-digits-head-'))
+    try {
+      await exportHfImageGpt(shipped.model, join(tmp, 'm'))
+      for (const f of ['config.json', 'preprocessor_config.json', 'model.safetensors']) copyFileSync(join(tmp, 'm', f), join(resolve(values.model), f))
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
+    log(`Wrote the classifier head into ${values.model}.`)
   }
 }
 

@@ -8,7 +8,7 @@ import { meanCrossEntropy } from '../../src/main/ml/graph/nn'
 import { buildTrainStep } from '../../src/main/ml/graph/optim'
 import { type PixelGptModel, seqLen, sosToken } from '../../src/main/ml/pixelgpt/model'
 import { PixelGptRunner } from '../../src/main/ml/pixelgpt/runner'
-import { hostTensor, type Runtime, Trainer } from '../../src/main/ml/runtime'
+import { type HostTensor, hostTensor, type Runtime, Trainer } from '../../src/main/ml/runtime'
 import { type TokenSet } from './pretrain'
 
 /** 'pixels': [t1..tT] as the Hugging Face classifier sees them; 'sos': [SOS, t1..t_{T-1}] as in generative pretraining. */
@@ -74,7 +74,7 @@ export interface LinearHead {
 }
 
 /** Full-batch multinomial logistic regression with AdamW (weight decay as the L2 term). */
-export async function trainLinearHead(runtime: Runtime, x: Float32Array, labels: Int32Array, classes: number, opts: { steps?: number; lr?: number; weightDecay?: number } = {}): Promise<LinearHead> {
+export async function trainLinearHead(runtime: Runtime, x: Float32Array, labels: Int32Array, classes: number, opts: { steps?: number; lr?: number; weightDecay?: number; bias?: boolean } = {}): Promise<LinearHead> {
   const n = labels.length
   const dim = x.length / n
   const step = buildTrainStep(
@@ -82,21 +82,21 @@ export async function trainLinearHead(runtime: Runtime, x: Float32Array, labels:
       const X = g.input('x', 'float32', ['N', dim])
       const y = g.input('labels', 'int64', ['N'])
       const W = g.param('weight', [dim, classes])
+      if (opts.bias === false) return { loss: meanCrossEntropy(matmul(X, W), y) }
       const b = g.param('bias', [classes])
       return { loss: meanCrossEntropy(add(matmul(X, W), b), y) }
     },
     { optimizer: { kind: 'adamw', weightDecay: opts.weightDecay ?? 1e-3, decay: (p) => p.name === 'weight' } }
   )
-  const trainer = await Trainer.create(runtime, step, {
-    weight: hostTensor('float32', [dim, classes], new Float32Array(dim * classes)),
-    bias: hostTensor('float32', [classes], new Float32Array(classes))
-  })
+  const init: Record<string, HostTensor> = { weight: hostTensor('float32', [dim, classes], new Float32Array(dim * classes)) }
+  if (opts.bias !== false) init.bias = hostTensor('float32', [classes], new Float32Array(classes))
+  const trainer = await Trainer.create(runtime, step, init)
   const feeds = { x: hostTensor('float32', [n, dim], x), labels: hostTensor('int64', [n], BigInt64Array.from(labels, (v) => BigInt(v))) }
   const steps = opts.steps ?? 300
   const lr = opts.lr ?? 0.05
   for (let i = 0; i < steps; i++) await trainer.step(feeds, lr * 0.5 * (1 + Math.cos((Math.PI * i) / steps)))
   const p = trainer.params()
-  return { weight: p.weight?.data as Float32Array, bias: p.bias?.data as Float32Array, dim, classes }
+  return { weight: p.weight?.data as Float32Array, bias: (p.bias?.data as Float32Array | undefined) ?? new Float32Array(classes), dim, classes }
 }
 
 export function predict(head: LinearHead, x: Float32Array): Int32Array {
