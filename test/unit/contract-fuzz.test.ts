@@ -19,7 +19,7 @@ import { tempDir } from './library/tmp'
 import { fuzzInput, junk, prng, stringPool, viaJson } from './contract-fuzz'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128)
-const CASES_PER_METHOD = 30
+const CASES_PER_METHOD = 20
 const TRANSPORT_CASES = 300
 const CODES = new Set(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'UNSUPPORTED', 'FORBIDDEN', 'CANCELLED'])
 const CLS = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'imagegpt-tiny-cls')
