@@ -83,3 +83,18 @@ export function mainQueries(s: { datasetId: string; classIds: string[] }, extra:
   if (extra.jobId) out.push(['gallery.list job', 'gallery.list', { jobId: extra.jobId }])
   return out
 }
+
+/** items.list in each curation sort (a finished curation run needed), alone and with filters. */
+export function curationQueries(s: { datasetId: string; classIds: string[] }): [string, string, Record<string, unknown>][] {
+  const out: [string, string, Record<string, unknown>][] = []
+  const filters: [string, Record<string, unknown>][] = [
+    ['all', {}],
+    ['class', { classId: s.classIds[3] }],
+    ['no split', { split: 'none' }],
+    ['model labels', { labelSource: 'model' }]
+  ]
+  for (const [name, f] of filters)
+    for (const sort of ['selfConfidence', 'bitsPerToken', 'featureOutlier'])
+      for (const desc of [false, true]) out.push([`items.list ${name}, ${sort}${desc ? ' desc' : ''}`, 'items.list', { dataset: s.datasetId, ...f, sort, desc, limit: 200, offset: 400 }])
+  return out
+}

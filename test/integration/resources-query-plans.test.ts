@@ -10,8 +10,8 @@ import { type AppContext, createContext } from '../../src/main/context'
 import { createDispatcher, type Dispatch } from '../../src/main/host/dispatch'
 import { createServices } from '../../src/main/services'
 import { tempDir } from '../unit/library/tmp'
-import { bareScans, mainQueries, type PlannedStatement, plansOf, scansOf } from './query-plans'
-import { type Seeded, seedLibrary } from './seed'
+import { bareScans, curationQueries, mainQueries, type PlannedStatement, plansOf, scansOf } from './query-plans'
+import { type Seeded, seedCuration, seedLibrary } from './seed'
 
 const ITEM_TABLES = ['i', 'h', 'm', 's', 'f', 'md', 'mi', 'items', 'labels', 'splits', 'item_flags', 'media', 'media_info']
 
@@ -58,6 +58,21 @@ describe('query plans: the Datasets grid and its stats', () => {
     }
   })
 
+  it('every filter x sort pages and counts from one covering index of items: no sort, no join (migration 009)', async () => {
+    for (const [what, method, input] of mainQueries(seeded).filter(([, m]) => m === 'items.list')) {
+      const plans = await planned(method, input)
+      const page = plans.find((p) => p.sql.startsWith('SELECT i.id AS id FROM items i WHERE'))!
+      const count = plans.find((p) => p.sql.startsWith('SELECT count(*) AS n FROM items i WHERE'))!
+      expect(page.plan.join(' | '), what).not.toMatch(/TEMP B-TREE/)
+      expect(page.plan[0], what).toMatch(/^SEARCH i USING (COVERING )?INDEX items_by_\w+ \(dataset_id=\?/)
+      expect(page.plan.join(' | '), what).not.toMatch(/\b(labels|splits|media|h|m|s|md)\b USING/)
+      expect(count.plan[0], what).toMatch(/^SEARCH i USING COVERING INDEX items_\w+ \(dataset_id=\?/)
+      // Without a flag filter the page's index holds all it needs (no table rows read), except
+      // class + split, which reads the rows of one class (or one split) to check the other.
+      if (!('flag' in input) && !('classId' in input && 'split' in input)) expect(page.plan.join(' | '), what).toMatch(/^SEARCH i USING COVERING INDEX/)
+    }
+  })
+
   it('a page sorted by name or date comes straight from an index (no sort of the whole dataset)', async () => {
     for (const sort of ['name', 'date'])
       for (const desc of [false, true]) {
@@ -72,6 +87,32 @@ describe('query plans: the Datasets grid and its stats', () => {
     const plans = await planned('datasets.stats', { ref: seeded.datasetId })
     expect(scansOf(plans, ITEM_TABLES)).toEqual([])
     expect(bareScans(plans)).toEqual([])
+    // Counts per (class, split, source) in index order from items_stats alone: no join, no sort.
+    const grouped = plans.find((p) => p.sql.startsWith('SELECT label_class_id AS class_id'))!
+    expect(grouped.plan).toEqual(['SEARCH items USING COVERING INDEX items_stats (dataset_id=?)'])
+  })
+
+  it('the curation sorts page through the run\'s (run, score, item) index, then the unscored items by id', async () => {
+    const db = ctx.library.db
+    const other = seedLibrary(db, { items: 500, classes: 4, name: 'Curated' })
+    seedCuration(db, other)
+    for (const [what, method, input] of curationQueries(other)) {
+      for (const offset of [0, 480]) {
+        const plans = await planned(method, { ...input, offset, limit: 100 })
+        const all = plans.map((p) => p.plan.join(' | ')).join(' || ')
+        expect(all, what).not.toMatch(/TEMP B-TREE/)
+        expect(scansOf(plans, [...ITEM_TABLES, 'cs', 'curation_scores']), what).toEqual([])
+        expect(bareScans(plans), what).toEqual([])
+        const scored = plans.find((p) => p.sql.startsWith('SELECT cs.item_id AS id FROM curation_scores cs'))
+        if (offset === 0) expect(scored?.plan[0], what).toMatch(/^SEARCH cs USING COVERING INDEX curation_scores_by_(self_confidence|bits|outlier) \(run_id=\?/)
+        const rest = plans.find((p) => p.sql.includes('NOT EXISTS'))
+        if (rest) {
+          expect(rest.plan[0], what).toMatch(/^SEARCH i USING (COVERING )?INDEX items_by_dataset_id \(dataset_id=\?\)/)
+          // One item's score by item id, never a walk of the run's scores per item.
+          expect(rest.plan.join(' | '), what).toMatch(/SEARCH cs USING INDEX curation_scores_by_item \(item_id=\?\)/)
+        }
+      }
+    }
   })
 })
 

@@ -61,3 +61,21 @@ export function seedLibrary(
   })()
   return { datasetId, classIds, itemIds, galleryIds }
 }
+
+/**
+ * A finished curation run over a seeded dataset (migration 007): every item scored except each
+ * tenth, some scores missing (NULL), so the curation sorts have scored and unscored items.
+ */
+export function seedCuration(db: Database.Database, s: Seeded): { modelId: string; runId: string } {
+  const modelId = randomUUID()
+  const runId = randomUUID()
+  db.transaction(() => {
+    db.prepare("INSERT INTO models (id, name, kind, source, path, created_at) VALUES (?, ?, 'imagegpt', 'imported', ?, '2026-01-01T00:00:00Z')").run(modelId, `curator-${modelId.slice(0, 8)}`, `models/${modelId}`)
+    db.prepare("INSERT INTO curation_runs (id, dataset_id, model_id, model_name, params, created_at, finished_at) VALUES (?, ?, ?, 'curator', '{}', '2026-01-02T00:00:00Z', '2026-01-02T01:00:00Z')").run(runId, s.datasetId, modelId)
+    const score = db.prepare('INSERT INTO curation_scores (model_id, item_id, run_id, self_confidence, bits_per_token, feature_outlier) VALUES (?, ?, ?, ?, ?, ?)')
+    s.itemIds.forEach((id, i) => {
+      if (i % 10 !== 9) score.run(modelId, id, runId, i % 6 === 0 ? null : (i % 1009) / 1009, i % 5 === 0 ? null : (i % 997) / 100, i % 4 === 0 ? null : (i % 983) / 983)
+    })
+  })()
+  return { modelId, runId }
+}

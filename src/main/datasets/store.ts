@@ -92,10 +92,10 @@ const emptySplits = (): SplitCounts => ({ train: 0, val: 0, test: 0, none: 0 })
 const SORTS: Record<ItemSort, string> = {
   name: 'i.original_name',
   date: 'i.added_at',
-  size: 'md.bytes',
-  selfConfidence: 'cs.self_confidence',
-  bitsPerToken: 'cs.bits_per_token',
-  featureOutlier: 'cs.feature_outlier'
+  size: 'i.file_bytes',
+  selfConfidence: 'self_confidence',
+  bitsPerToken: 'bits_per_token',
+  featureOutlier: 'feature_outlier'
 }
 const CURATION_SORT = new Set<ItemSort>(['selfConfidence', 'bitsPerToken', 'featureOutlier'])
 
@@ -103,72 +103,90 @@ export class DatasetItemsStore {
   constructor(private readonly db: Database.Database) {}
 
   /**
-   * WHERE clause and the joins it needs. Only the joins a filter or sort uses are
-   * made: paging and counting walk tens of thousands of rows, details join 120.
+   * WHERE clause of a filter. Class, label source, split and file size are stored on the item
+   * (migration 009, kept by triggers), so each filter and sort is an index range of items alone:
+   * paging and counting never join labels, splits or media.
    */
-  private where(datasetId: string, f: ItemFilter, sort?: ItemQuery['sort']): { joins: string; sql: string; params: unknown[] } {
+  private where(datasetId: string, f: ItemFilter): { sql: string; params: unknown[]; filtered: boolean } {
     const parts = ['i.dataset_id = ?']
     const params: unknown[] = [datasetId]
-    const joins = new Set<string>()
-    const labels = (): void => {
-      joins.add("LEFT JOIN labels h ON h.item_id = i.id AND h.source = 'human'")
-      joins.add("LEFT JOIN labels m ON m.item_id = i.id AND m.source = 'model'")
+    if (f.classId === 'none') parts.push('i.label_class_id IS NULL')
+    else if (f.classId) {
+      parts.push('i.label_class_id = ?')
+      params.push(f.classId)
     }
-    if (f.classId === 'none') {
-      labels()
-      parts.push('h.class_id IS NULL AND m.class_id IS NULL')
-    } else if (f.classId) {
-      // The class's own labels through labels_by_class (human, or model where no human label
-      // overrides it), so the work grows with the class, not with the dataset.
-      parts.push(`i.id IN (
-        SELECT item_id FROM labels WHERE class_id = ? AND source = 'human'
-        UNION ALL
-        SELECT lm.item_id FROM labels lm WHERE lm.class_id = ? AND lm.source = 'model'
-          AND NOT EXISTS (SELECT 1 FROM labels lh WHERE lh.item_id = lm.item_id AND lh.source = 'human'))`)
-      params.push(f.classId, f.classId)
-    }
-    if (f.split) {
-      joins.add('LEFT JOIN splits s ON s.item_id = i.id')
-      if (f.split === 'none') parts.push('s.split IS NULL')
-      else {
-        parts.push('s.split = ?')
-        params.push(f.split)
-      }
+    if (f.split === 'none') parts.push('i.split IS NULL')
+    else if (f.split) {
+      parts.push('i.split = ?')
+      params.push(f.split)
     }
     if (f.labelSource) {
-      labels()
-      if (f.labelSource === 'human') parts.push('h.class_id IS NOT NULL')
-      else if (f.labelSource === 'model') parts.push('h.class_id IS NULL AND m.class_id IS NOT NULL')
-      else parts.push('h.class_id IS NULL AND m.class_id IS NULL')
+      parts.push('i.label_source = ?')
+      params.push(f.labelSource)
     }
     if (f.flag) {
       parts.push('EXISTS (SELECT 1 FROM item_flags f WHERE f.item_id = i.id AND f.flag = ?)')
       params.push(f.flag)
     }
-    if (sort === 'size') joins.add('JOIN media md ON md.sha256 = i.sha256')
-    if (sort && CURATION_SORT.has(sort)) {
-      // Scores of the dataset's latest finished curation run (migration 007).
-      joins.add(
-        `LEFT JOIN curation_scores cs ON cs.item_id = i.id AND cs.run_id = (SELECT r.id FROM curation_runs r WHERE r.dataset_id = ? AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.rowid DESC LIMIT 1)`
-      )
-      params.unshift(datasetId)
-    }
-    return { joins: [...joins].join('\n'), sql: parts.join(' AND '), params }
+    return { sql: parts.join(' AND '), params, filtered: parts.length > 1 }
   }
 
   list(datasetId: string, q: ItemQuery = {}): ItemPage {
     const offset = q.offset ?? 0
     const limit = q.limit ?? 200
-    const w = this.where(datasetId, q, q.sort)
+    const w = this.where(datasetId, q)
     const dir = q.desc ? 'DESC' : 'ASC'
-    const key = SORTS[q.sort ?? 'name']
-    // Items without a score (unlabelled for self-confidence, unread, not yet curated) go last either way.
-    const order = `${q.sort && CURATION_SORT.has(q.sort) ? `${key} IS NULL, ` : ''}${key} ${dir}, i.id ${dir}`
-    const countW = this.where(datasetId, q)
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM items i ${countW.joins} WHERE ${countW.sql}`).get(...countW.params) as { n: number }).n
+    const sort = q.sort ?? 'name'
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM items i WHERE ${w.sql}`).get(...w.params) as { n: number }).n
     // Ids of the page first (narrow rows, index order), then their details.
-    const ids = (this.db.prepare(`SELECT i.id AS id FROM items i ${w.joins} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...w.params, limit, offset) as { id: string }[]).map((r) => r.id)
+    const ids = CURATION_SORT.has(sort)
+      ? this.curatedPage(datasetId, SORTS[sort], dir, w, limit, offset)
+      : (this.db
+          .prepare(`SELECT i.id AS id FROM items i WHERE ${w.sql} ORDER BY ${SORTS[sort]} ${dir}, i.id ${dir} LIMIT ? OFFSET ?`)
+          .all(...w.params, limit, offset) as { id: string }[]).map((r) => r.id)
     return { items: this.getMany(ids), total, offset }
+  }
+
+  /**
+   * A page in the order of a score of the dataset's latest finished curation run (migration 007):
+   * by score then id, items without a score (unlabelled for self-confidence, unread, not yet
+   * curated) last by id either way. Scored items come in order from the run's (run, score, item)
+   * index (migration 009), the rest from the (dataset, id) index, so no page sorts the dataset.
+   */
+  private curatedPage(datasetId: string, column: string, dir: string, w: { sql: string; params: unknown[]; filtered: boolean }, limit: number, offset: number): string[] {
+    const run = this.db
+      .prepare('SELECT r.id AS id FROM curation_runs r WHERE r.dataset_id = ? AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.rowid DESC LIMIT 1')
+      .get(datasetId) as { id: string } | undefined
+    // One item's score, found through curation_scores_by_item ('+' keeps the planner off the
+    // (run, score) indexes, which would walk the run's scores for every item).
+    const scoredItem = `SELECT 1 FROM curation_scores cs WHERE cs.item_id = i.id AND +cs.run_id = ? AND +cs.${column} IS NOT NULL`
+    const ids: string[] = []
+    let scored = 0
+    if (run) {
+      // A run scores only its dataset's items, so without a filter the count is the index's.
+      scored =
+        !w.filtered
+          ? (this.db.prepare(`SELECT count(*) AS n FROM curation_scores WHERE run_id = ? AND ${column} IS NOT NULL`).get(run.id) as { n: number }).n
+          : (this.db
+              .prepare(`SELECT count(*) AS n FROM items i WHERE ${w.sql} AND EXISTS (${scoredItem})`)
+              .get(...w.params, run.id) as { n: number }).n
+      if (offset < scored)
+        for (const r of this.db
+          .prepare(
+            `SELECT cs.item_id AS id FROM curation_scores cs CROSS JOIN items i ON i.id = cs.item_id
+             WHERE cs.run_id = ? AND cs.${column} IS NOT NULL AND ${w.sql} ORDER BY cs.${column} ${dir}, cs.item_id ${dir} LIMIT ? OFFSET ?`
+          )
+          .all(run.id, ...w.params, limit, offset) as { id: string }[])
+          ids.push(r.id)
+    }
+    if (ids.length < limit) {
+      const unscored = run ? `AND NOT EXISTS (${scoredItem})` : ''
+      for (const r of this.db
+        .prepare(`SELECT i.id AS id FROM items i WHERE ${w.sql} ${unscored} ORDER BY i.id ${dir} LIMIT ? OFFSET ?`)
+        .all(...w.params, ...(run ? [run.id] : []), limit - ids.length, Math.max(0, offset - scored)) as { id: string }[])
+        ids.push(r.id)
+    }
+    return ids
   }
 
   get(id: string): DatasetItem {
@@ -191,16 +209,11 @@ export class DatasetItemsStore {
       name: string
       color: string
     }[]
+    // Read from the items_stats index alone (migration 009).
     const rows = this.db
       .prepare(
-        `SELECT coalesce(h.class_id, m.class_id) AS class_id, s.split AS split,
-           CASE WHEN h.class_id IS NOT NULL THEN 'human' WHEN m.class_id IS NOT NULL THEN 'model' ELSE 'none' END AS source,
-           count(*) AS n
-         FROM items i
-         LEFT JOIN labels h ON h.item_id = i.id AND h.source = 'human'
-         LEFT JOIN labels m ON m.item_id = i.id AND m.source = 'model'
-         LEFT JOIN splits s ON s.item_id = i.id
-         WHERE i.dataset_id = ? GROUP BY 1, 2, 3`
+        `SELECT label_class_id AS class_id, split, label_source AS source, count(*) AS n
+         FROM items WHERE dataset_id = ? GROUP BY label_class_id, split, label_source`
       )
       .all(datasetId) as { class_id: string | null; split: SplitName | null; source: LabelSourceName; n: number }[]
     const byClass = new Map(classes.map((c) => [c.id, { ...c, count: 0, splits: emptySplits() }]))

@@ -26,8 +26,7 @@ export class DatasetsRepo {
     return this.db.prepare(`
       SELECT d.*,
         (SELECT count(*) FROM items i WHERE i.dataset_id = d.id) AS item_count,
-        (SELECT count(*) FROM items i WHERE i.dataset_id = d.id
-           AND EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.source = 'human')) AS labelled_count
+        (SELECT count(*) FROM items i WHERE i.dataset_id = d.id AND i.label_source = 'human') AS labelled_count
       FROM datasets d ${where}`)
   }
 

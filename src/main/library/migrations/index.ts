@@ -11,9 +11,10 @@ import { migration005 } from './005_classify'
 import { migration006 } from './006_snapshots'
 import { migration007 } from './007_curation'
 import { migration008 } from './008_indexes'
+import { migration009 } from './009_item_facts'
 import { type Migration } from './types'
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008]
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009]
 export const LATEST_SCHEMA_VERSION = migrations.length
 
 migrations.forEach((m, i) => {
