@@ -339,18 +339,19 @@ export const ModelTryImageInput = z
   })
   .strict()
 
-/** The first-run sample library (built-in models + sample dataset) and what of it is present. */
+/** The first-run sample library (built-in models + sample datasets) and what of it is present. */
 export interface SampleStatus {
   models: { name: string; present: boolean; modelId: string | null }[]
-  dataset: { name: string; present: boolean; datasetId: string | null; items: number; shipped: number }
+  /** Each sample dataset this build ships (items: in the library now; shipped: images shipped). */
+  datasets: { name: string; present: boolean; datasetId: string | null; items: number; shipped: number }[]
   /** When the library was seeded on first start; null when it never was. */
   seededAt: string | null
 }
 export interface SampleSeedResult {
   /** Built-in models imported now. */
   modelsImported: string[]
-  /** The dataset import job started now (null when nothing was missing). */
-  datasetJob: Job | null
+  /** The dataset import jobs started now, one per sample dataset that was missing or missing images (empty when none was). */
+  datasetJobs: { dataset: string; job: Job }[]
 }
 
 // ---------------------------------------------------------------------------
@@ -428,7 +429,7 @@ export const methods = {
   'runtime.report': method<RuntimeReport>()(Empty, 'The execution provider model sessions use under the current setting, and why any requested one fell back.'),
   'models.try': method<ModelTryResult>()(ModelTryInput, "One image through a model: its top classes, bits per token and a completion of its lower half."),
   'models.tryImage': method<ModelTryResult>()(ModelTryImageInput, 'models.try on an image sent as base64 bytes (at most 8 MB).'),
-  'samples.status': method<SampleStatus>()(Empty, 'Which parts of the sample library (built-in models, sample dataset) are in this library.'),
+  'samples.status': method<SampleStatus>()(Empty, 'Which parts of the sample library (built-in models, sample datasets) are in this library.'),
   'samples.reset': method<SampleSeedResult>()(Empty, 'Re-import the missing parts of the sample library; removes nothing.'),
 
   'labels.assign': method<LabelChangeResult>()(LabelsAssignInput, 'Set (or with null clear) the human label of items: one undo step, saved at once.'),

@@ -1,8 +1,9 @@
 // The first-run sample library: the built-in models (resources/models/<name>, each a Hugging
-// Face ImageGPT folder) imported as source `builtin`, and the sample dataset
-// (resources/samples/mnist-digits: 300 real MNIST digits with a train/val/test split) imported
-// through the ordinary dataset import job. Seeded once, when the app or the browser host opens an
-// empty library; `samples.reset` re-imports only what is missing and never removes anything.
+// Face ImageGPT folder) imported as source `builtin`, and the sample datasets
+// (resources/samples/<folder>: 300 real MNIST digits and 180 Noto emoji, each with a
+// train/val/test split) imported through the ordinary dataset import job. Seeded once, when the
+// app or the browser host opens an empty library; `samples.reset` re-imports only what is
+// missing and never removes anything.
 
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,21 +14,50 @@ import { type ImportParams } from '../datasets/import-job'
 import { importHfImageGpt } from '../ml/interop/hf-imagegpt'
 import { APP_ROOT } from '../services/version'
 
-export const SAMPLE_DATASET_NAME = 'Sample: MNIST digits'
-export const SAMPLE_DATASET_DESCRIPTION =
-  'Sample data shipped with Tessera: 300 real MNIST test-set digits (30 per class; 20 train / 5 val / 5 test). MNIST by LeCun, Cortes and Burges, CC BY-SA 3.0.'
+export interface SampleDatasetSpec {
+  /** The dataset's name in the library (how a sample dataset is recognised). */
+  name: string
+  description: string
+  /** Folder under resources/samples, laid out split/class/file.png. */
+  folder: string
+  /** What the import job's title calls the images. */
+  what: string
+}
+
+/** The sample datasets, in the order they are imported. */
+export const SAMPLE_DATASETS: readonly SampleDatasetSpec[] = [
+  {
+    name: 'Sample: MNIST digits',
+    description:
+      'Sample data shipped with Tessera: 300 real MNIST test-set digits (30 per class; 20 train / 5 val / 5 test). MNIST by LeCun, Cortes and Burges, CC BY-SA 3.0.',
+    folder: 'mnist-digits',
+    what: 'the sample digits'
+  },
+  {
+    name: 'Sample: Noto emoji',
+    description:
+      "Sample data shipped with Tessera: 180 Noto emoji, 64x64, 20 per emoji category (14 train / 3 val / 3 test; val and test are emoji tessera-emoji's pretraining held out). Noto Emoji by Google, Apache License 2.0, via emoji-datasource-google (MIT).",
+    folder: 'noto-emoji',
+    what: 'the sample emoji'
+  }
+]
 /** Written into the library once it has been seeded, so a second start does nothing. */
 export const SEED_MARKER = 'samples.json'
 
 export interface SampleSources {
   /** Folder whose sub-folders are built-in HF ImageGPT models. */
   modelsDir: string
-  /** Folder of the sample dataset (split/class/file.png). */
-  datasetDir: string
+  /** Folder holding each sample dataset's folder (SampleDatasetSpec.folder). */
+  samplesDir: string
 }
 
 export function defaultSampleSources(root: string = process.env.TESSERA_RESOURCES ?? join(APP_ROOT, 'resources')): SampleSources {
-  return { modelsDir: join(root, 'models'), datasetDir: join(root, 'samples', 'mnist-digits') }
+  return { modelsDir: join(root, 'models'), samplesDir: join(root, 'samples') }
+}
+
+/** Where a sample dataset's images are shipped. */
+export function sampleDatasetDir(src: SampleSources, spec: SampleDatasetSpec): string {
+  return join(src.samplesDir, spec.folder)
 }
 
 /** Built-in model folders shipped with this build (sub-folders holding a config.json). */
@@ -38,8 +68,10 @@ export function builtinModelNames(src: SampleSources): string[] {
     .sort()
 }
 
-function shippedSampleCount(src: SampleSources): number {
-  if (!existsSync(src.datasetDir)) return 0
+/** How many images a sample dataset ships (0 when its folder is absent). */
+export function shippedSampleCount(src: SampleSources, spec: SampleDatasetSpec): number {
+  const root = sampleDatasetDir(src, spec)
+  if (!existsSync(root)) return 0
   let n = 0
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
@@ -49,7 +81,7 @@ function shippedSampleCount(src: SampleSources): number {
       else if (name.toLowerCase().endsWith('.png')) n++
     }
   }
-  walk(src.datasetDir)
+  walk(root)
   return n
 }
 
@@ -114,21 +146,21 @@ async function importBuiltin(ctx: AppContext, src: SampleSources, name: string):
   })
 }
 
-function sampleDataset(ctx: AppContext): { id: string; itemCount: number } | null {
-  const d = ctx.repos.datasets.find(SAMPLE_DATASET_NAME)
+function sampleDataset(ctx: AppContext, spec: SampleDatasetSpec): { id: string; itemCount: number } | null {
+  const d = ctx.repos.datasets.find(spec.name)
   return d ? { id: d.id, itemCount: d.itemCount } : null
 }
 
-function startDatasetImport(ctx: AppContext, src: SampleSources, datasetId: string): Job {
-  const params: ImportParams = { datasetId, source: src.datasetDir, splitFromFolders: true, reference: false }
-  return ctx.jobs.enqueue(DATASET_IMPORT_JOB, params, `Import the sample digits into “${SAMPLE_DATASET_NAME}”`)
+function startDatasetImport(ctx: AppContext, src: SampleSources, spec: SampleDatasetSpec, datasetId: string): Job {
+  const params: ImportParams = { datasetId, source: sampleDatasetDir(src, spec), splitFromFolders: true, reference: false }
+  return ctx.jobs.enqueue(DATASET_IMPORT_JOB, params, `Import ${spec.what} into “${spec.name}”`)
 }
 
 /**
  * Imports whatever of the sample library is missing: built-in models not in the library (by
- * their lineage, so a renamed one still counts) and the sample dataset (created when absent;
- * otherwise the import adds back only removed images: images already there keep their labels
- * and splits). Nothing is deleted.
+ * their lineage, so a renamed one still counts) and each shipped sample dataset (created when
+ * absent; otherwise, when it holds fewer items than were shipped, the import adds back only
+ * removed images: images already there keep their labels and splits). Nothing is deleted.
  */
 export async function importMissingSamples(ctx: AppContext, src: SampleSources = defaultSampleSources()): Promise<SampleSeedResult> {
   const have = await builtinRows(ctx)
@@ -138,18 +170,19 @@ export async function importMissingSamples(ctx: AppContext, src: SampleSources =
     await importBuiltin(ctx, src, name)
     modelsImported.push(name)
   }
-  let datasetJob: Job | null = null
-  const shipped = shippedSampleCount(src)
-  if (shipped > 0) {
-    let d = sampleDataset(ctx)
+  const datasetJobs: SampleSeedResult['datasetJobs'] = []
+  for (const spec of SAMPLE_DATASETS) {
+    const shipped = shippedSampleCount(src, spec)
+    if (shipped === 0) continue
+    let d = sampleDataset(ctx, spec)
     if (!d) {
-      const created = ctx.repos.datasets.create({ name: SAMPLE_DATASET_NAME, description: SAMPLE_DATASET_DESCRIPTION })
+      const created = ctx.repos.datasets.create({ name: spec.name, description: spec.description })
       ctx.bus.emit('library.changed', { domain: 'datasets', id: created.id })
       d = { id: created.id, itemCount: 0 }
     }
-    if (d.itemCount < shipped) datasetJob = startDatasetImport(ctx, src, d.id)
+    if (d.itemCount < shipped) datasetJobs.push({ dataset: spec.name, job: startDatasetImport(ctx, src, spec, d.id) })
   }
-  return { modelsImported, datasetJob }
+  return { modelsImported, datasetJobs }
 }
 
 function markerPath(ctx: AppContext): string {
@@ -166,17 +199,26 @@ export async function seedOnFirstStart(ctx: AppContext, src: SampleSources = def
   if (existsSync(markerPath(ctx))) return null
   if (ctx.models.list().length > 0 || ctx.repos.datasets.list().length > 0) return null
   const result = await importMissingSamples(ctx, src)
-  writeFileSync(markerPath(ctx), JSON.stringify({ seededAt: new Date().toISOString(), models: result.modelsImported, datasetJob: result.datasetJob?.id ?? null }, null, 2))
+  const marker = {
+    seededAt: new Date().toISOString(),
+    models: result.modelsImported,
+    datasetJobs: result.datasetJobs.map((j) => ({ dataset: j.dataset, job: j.job.id }))
+  }
+  writeFileSync(markerPath(ctx), JSON.stringify(marker, null, 2))
   return result
 }
 
 export async function sampleStatus(ctx: AppContext, src: SampleSources = defaultSampleSources()): Promise<SampleStatus> {
   const have = await builtinRows(ctx)
-  const d = sampleDataset(ctx)
   const marker = readJsonIfAny(markerPath(ctx)) as { seededAt?: string } | null
   return {
     models: builtinModelNames(src).map((name) => ({ name, present: have.has(name), modelId: have.get(name) ?? null })),
-    dataset: { name: SAMPLE_DATASET_NAME, present: !!d, datasetId: d?.id ?? null, items: d?.itemCount ?? 0, shipped: shippedSampleCount(src) },
+    datasets: SAMPLE_DATASETS.map((spec) => ({ spec, shipped: shippedSampleCount(src, spec) }))
+      .filter((x) => x.shipped > 0)
+      .map(({ spec, shipped }) => {
+        const d = sampleDataset(ctx, spec)
+        return { name: spec.name, present: !!d, datasetId: d?.id ?? null, items: d?.itemCount ?? 0, shipped }
+      }),
     seededAt: marker?.seededAt ?? null
   }
 }

@@ -1,6 +1,6 @@
 // Settings → Sample library: what of the first-run sample library (built-in models and the
-// sample digits dataset) is in this library, and a reset that re-imports only what is missing.
-// Nothing is removed: the confirmation says so.
+// sample datasets, MNIST digits and Noto emoji) is in this library, and a reset that re-imports
+// only what is missing. Nothing is removed: the confirmation says so.
 
 import { useState } from 'react'
 import Button from '@mui/material/Button'
@@ -23,7 +23,7 @@ export function SampleLibrarySection() {
       setConfirm(false)
       const parts = [
         r.modelsImported.length > 0 ? `imported ${r.modelsImported.join(', ')}` : null,
-        r.datasetJob ? 'started re-importing the sample digits (see Jobs)' : null
+        r.datasetJobs.length > 0 ? `started re-importing ${r.datasetJobs.map((j) => `“${j.dataset}”`).join(' and ')} (see Jobs)` : null
       ].filter(Boolean)
       notify.success(parts.length > 0 ? `Sample library: ${parts.join('; ')}.` : 'The sample library is complete; nothing was missing.')
       void status.refetch()
@@ -31,14 +31,16 @@ export function SampleLibrarySection() {
   })
   const s = status.data
   const missingModels = s?.models.filter((m) => !m.present) ?? []
-  const missingItems = s ? Math.max(0, s.dataset.shipped - s.dataset.items) : 0
+  const datasetsBack = (s?.datasets ?? []).map((d) =>
+    !d.present ? `the dataset “${d.name}”` : d.items < d.shipped ? `sample images removed from “${d.name}” (up to ${d.shipped - d.items})` : null
+  )
   return (
-    <Section title="Sample library" description="The built-in models and a small labelled sample dataset, imported on first start so every panel has something real to show.">
+    <Section title="Sample library" description="The built-in models and small labelled sample datasets, imported on first start so every panel has something real to show.">
       <Stack spacing={1.5} data-testid="sample-library">
         {s && (
           <Typography variant="body2">
-            Built-in models: {s.models.map((m) => `${m.name} (${m.present ? 'present' : 'missing'})`).join(', ') || 'none shipped'}. Dataset “{s.dataset.name}”:{' '}
-            {s.dataset.present ? `${s.dataset.items} items (${s.dataset.shipped} shipped)` : 'missing'}.
+            Built-in models: {s.models.map((m) => `${m.name} (${m.present ? 'present' : 'missing'})`).join(', ') || 'none shipped'}. Datasets:{' '}
+            {s.datasets.map((d) => `“${d.name}” (${d.present ? `${d.items} items, ${d.shipped} shipped` : 'missing'})`).join(', ') || 'none shipped'}.
           </Typography>
         )}
         <div>
@@ -55,7 +57,7 @@ export function SampleLibrarySection() {
               <b>Added back:</b>{' '}
               {[
                 missingModels.length > 0 ? `the built-in model${missingModels.length > 1 ? 's' : ''} ${missingModels.map((m) => m.name).join(', ')}` : null,
-                s && !s.dataset.present ? `the dataset “${s.dataset.name}”` : missingItems > 0 ? `sample images removed from “${s?.dataset.name}” (up to ${missingItems})` : null
+                ...datasetsBack
               ]
                 .filter(Boolean)
                 .join('; ') || 'nothing appears to be missing'}
@@ -65,7 +67,7 @@ export function SampleLibrarySection() {
               <b>Kept as they are:</b> all your datasets, labels (including changed labels of sample images), splits, models (a renamed built-in model counts as present), training runs and gallery images.
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary' }}>
-              Nothing is deleted. To remove the samples, delete the dataset or model yourself.
+              Nothing is deleted. To remove the samples, delete the datasets or models yourself.
             </Typography>
           </Stack>
         </DialogContent>
