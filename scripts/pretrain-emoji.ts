@@ -10,11 +10,10 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { kmeansPalette, paletteTokenize, rgbToUnit } from '../src/main/ml/palette/palette'
 import { type PixelGptConfig } from '../src/main/ml/pixelgpt/model'
-import { Prng } from '../src/main/ml/sample/prng'
-import { loadEmoji } from './lib/emoji'
+import { EMOJI_SEED, emojiSplit, loadEmoji } from './lib/emoji'
 import { pretrain, publishPretrained, type TokenSet } from './lib/pretrain'
 
-const SEED = 20261128
+const SEED = EMOJI_SEED
 
 /** Mirror each row of a side x side token image in place. */
 export function flipRows(tokens: Int32Array, side: number): void {
@@ -48,13 +47,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < set.count; i++) tokens.set(paletteTokenize(set.rgb.subarray(i * T * 3, (i + 1) * T * 3), palette), i * T)
 
   // A seeded 10% hold-out, the same every run.
-  const rng = new Prng(SEED)
-  const order = Array.from({ length: set.count }, (_, i) => i)
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1)
-    ;[order[i], order[j]] = [order[j] as number, order[i] as number]
-  }
-  const nVal = Math.round(set.count * 0.1)
+  const split = emojiSplit(set.count, SEED)
   const pick = (idx: number[]): TokenSet => {
     const t = new Int32Array(idx.length * T)
     const l = new Int32Array(idx.length)
@@ -64,8 +57,8 @@ async function main(): Promise<void> {
     })
     return { tokens: t, labels: l, count: idx.length }
   }
-  const val = pick(order.slice(0, nVal))
-  const train = pick(order.slice(nVal))
+  const val = pick(split.heldOut)
+  const train = pick(split.train)
   console.error(`Noto emoji: ${train.count} training and ${val.count} held-out images at ${side}x${side}, ${K} colours, ${set.categories.length} categories.`)
 
   const config: PixelGptConfig = { side, paletteSize: K, width, layers: Number(values.layers), heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: set.categories.length }

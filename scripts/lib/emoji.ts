@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeToModelRgb } from '../../src/main/imaging/decode'
+import { Prng } from '../../src/main/ml/sample/prng'
 import { ensureDataPackage } from './data-packages'
 
 interface EmojiEntry {
@@ -44,4 +45,19 @@ export async function loadEmoji(side: number): Promise<EmojiSet> {
     count++
   }
   return { rgb: rgb.subarray(0, count * side * side * 3), labels: labels.subarray(0, count), names, categories, count }
+}
+
+/** The seed of tessera-emoji's pretraining, palette and hold-out. */
+export const EMOJI_SEED = 20261128
+
+/** The seeded 10% hold-out of `count` emoji (indices into the set), the same every run. */
+export function emojiSplit(count: number, seed = EMOJI_SEED): { train: number[]; heldOut: number[] } {
+  const rng = new Prng(seed)
+  const order = Array.from({ length: count }, (_, i) => i)
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1)
+    ;[order[i], order[j]] = [order[j] as number, order[i] as number]
+  }
+  const nVal = Math.round(count * 0.1)
+  return { heldOut: order.slice(0, nVal), train: order.slice(nVal) }
 }
