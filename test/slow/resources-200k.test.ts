@@ -1,5 +1,6 @@
-// A 200,000-item library (bulk rows in one transaction) opens, migrates, and answers the
-// grid, stats and gallery calls correctly, every one through indexes (EXPLAIN QUERY PLAN).
+// A 200,000-item library (bulk rows in one transaction, at schema 8) migrates (009 backfills the
+// stored item facts), opens, and answers the grid, stats and gallery calls correctly, every one
+// through indexes (EXPLAIN QUERY PLAN); the stored facts match the labels, splits and media.
 // Times are printed for the record, not asserted (benchmarks measure speed).
 
 import { join } from 'node:path'
@@ -25,12 +26,17 @@ beforeAll(() => {
   const t = tempDir()
   cleanup = t.cleanup
   const libDir = join(t.dir, 'lib')
-  const lib = openLibrary(libDir)
+  // A library made before migration 009 (no stored item facts, no triggers): the bulk rows go in
+  // fast, and the first open below migrates and backfills 200k items, as an upgrade would.
+  const lib = openLibrary(libDir, { targetVersion: 8 })
   seeded = seedLibrary(lib.db, { items: ITEMS, classes: 10, gallery: GALLERY, labelled: ITEMS / 2 })
   seedCuration(lib.db, seeded)
   lib.close()
+  let t0 = performance.now()
+  openLibrary(libDir).close()
+  console.log(`migrate a ${ITEMS}-item library to ${LATEST_SCHEMA_VERSION} (backfill, indexes): ${(performance.now() - t0).toFixed(0)} ms`)
   // Open it again the way the app does.
-  const t0 = performance.now()
+  t0 = performance.now()
   ctx = createContext({ libraryDir: libDir, host: 'browser' })
   dispatch = createDispatcher(createServices(ctx))
   console.log(`open a ${ITEMS}-item library: ${(performance.now() - t0).toFixed(0)} ms`)
@@ -45,6 +51,16 @@ describe(`a ${ITEMS.toLocaleString('en')}-item library`, () => {
     expect(ctx.library.schemaVersion).toBe(LATEST_SCHEMA_VERSION)
     expect((ctx.library.db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n).toBe(ITEMS)
     expect(ctx.library.db.pragma('quick_check', { simple: true })).toBe('ok')
+    const wrong = ctx.library.db
+      .prepare(
+        `SELECT count(*) AS n FROM items i JOIN media md ON md.sha256 = i.sha256
+         LEFT JOIN labels h ON h.item_id = i.id AND h.source = 'human' LEFT JOIN labels m ON m.item_id = i.id AND m.source = 'model'
+         LEFT JOIN splits s ON s.item_id = i.id
+         WHERE i.label_class_id IS NOT coalesce(h.class_id, m.class_id) OR i.split IS NOT s.split OR i.file_bytes IS NOT md.bytes
+           OR i.label_source IS NOT CASE WHEN h.class_id IS NOT NULL THEN 'human' WHEN m.class_id IS NOT NULL THEN 'model' ELSE 'none' END`
+      )
+      .get() as { n: number }
+    expect(wrong.n).toBe(0)
   })
 
   it('answers every grid, stats and gallery call correctly, through indexes', async () => {
@@ -52,11 +68,15 @@ describe(`a ${ITEMS.toLocaleString('en')}-item library`, () => {
     const lines: string[] = []
     let slowest = 0
     for (const [what, method, input] of cases) {
+      // Wall time, and this process's CPU time (SQLite runs on this thread), which a loaded
+      // machine inflates less.
       const t0 = performance.now()
+      const c0 = process.cpuUsage()
       const timed = await dispatch(method, input)
+      const c = process.cpuUsage(c0)
       const ms = performance.now() - t0
       slowest = Math.max(slowest, ms)
-      lines.push(`${what}: ${ms.toFixed(0)} ms`)
+      lines.push(`${what}: ${ms.toFixed(0)} ms (cpu ${((c.user + c.system) / 1000).toFixed(0)} ms)`)
       expect(timed, what).toMatchObject({ ok: true })
       let result: { ok: boolean; value?: unknown } | undefined
       const plans = await plansOf(ctx.library.db, async () => (result = await dispatch(method, input)))
