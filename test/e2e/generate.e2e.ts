@@ -32,6 +32,9 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     assertBuilt()
     library = tempLibrary()
     runCli(library.dir, ['model', 'import', FIXTURE, '--name', 'tiny-lm'])
+    // A 24x24 model for watching an image mid-way: the 8x8 fixture finishes each image in
+    // milliseconds on an idle machine, too fast to ever show a half-drawn slot.
+    runCli(library.dir, ['model', 'import', join(root, 'resources', 'models', 'tessera-emoji'), '--name', 'emoji'])
     runCli(library.dir, ['dataset', 'create', 'Generated pictures'])
     ;({ host, browser } = await launchStudio(library.dir, found.chromium!))
   })
@@ -44,8 +47,10 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
     await openPanel(page, 'generate', 'Generate')
 
-    // The form: 8 images in batches of 4, a fixed seed.
+    // The form: the fixture model, 8 images in batches of 4, a fixed seed.
     await page.getByTestId('gen-submit').waitFor()
+    await page.getByTestId('gen-model').click()
+    await page.getByRole('option', { name: /^tiny-lm/ }).click()
     await page.getByTestId('gen-count').fill('8')
     await page.getByTestId('gen-batch').fill('4')
     await page.getByRole('switch', { name: 'Random seed' }).uncheck()
@@ -142,12 +147,15 @@ describe.skipIf(!found.chromium)('Generate and Gallery (Chromium)', () => {
     const [a, b] = await Promise.all(threes.map((t) => sharp(join(library.dir, 'outputs', t.sha256.slice(0, 2), `${t.sha256}.png`)).raw().toBuffer()))
     expect(a!.equals(b!)).toBe(true)
 
-    // A bigger request, watched mid-image, then cancelled: the finished images stay.
+    // A bigger request on the 24x24 model, watched mid-image, then cancelled: the finished images stay.
+    await page.getByTestId('gen-model').click()
+    await page.getByRole('option', { name: /^emoji/ }).click()
     await page.getByTestId('gen-count').fill('200')
     await page.getByTestId('gen-batch').fill('1')
     await page.getByTestId('gen-submit').click()
     await page.locator('[data-testid=preview-slot][data-state=partial]').first().waitFor({ timeout: 60_000 })
     await page.screenshot({ path: screenshotPath('generate-live') })
+    await expect.poll(() => page.locator('[data-testid=preview-slot][data-state=done]').count(), { timeout: 60_000 }).toBeGreaterThan(0)
     await page.getByTestId('gen-cancel').click()
     await expect.poll(() => page.getByTestId('gen-status').textContent(), { timeout: 60_000 }).toMatch(/^Cancelled/)
     const kept = await page.locator('[data-testid=preview-slot][data-state=done]').count()

@@ -186,7 +186,16 @@ export function Curation({ dataset, onOpenGrid }: { dataset: Dataset; onOpenGrid
   const details = useQueries({
     queries: (models.data ?? []).map((m) => ({ queryKey: queryKey('models.get', { ref: m.id }), queryFn: () => callOrThrow(api, 'models.get', { ref: m.id }), staleTime: 60_000 }))
   })
-  const usable = details.map((q) => q.data).filter((m): m is NonNullable<typeof m> => !!m && m.config !== null)
+  // Models that know this dataset's classes (as classifier or conditioning classes) come first,
+  // so the digits dataset opens on the digits model rather than whichever was imported last.
+  const names = new Set(dataset.classes.map((c) => c.name))
+  const overlap = (m: { classes: string[]; conditionClasses: string[] }): number => new Set([...m.classes, ...m.conditionClasses].filter((n) => names.has(n))).size
+  const usable = details
+    .map((q) => q.data)
+    .filter((m): m is NonNullable<typeof m> => !!m && m.config !== null)
+    .map((m, i) => ({ m, i, o: overlap(m) }))
+    .sort((a, b) => b.o - a.o || a.i - b.i)
+    .map((x) => x.m)
   const summary = useApiQuery('curation.summary', { dataset: dataset.id })
   const s: CurationSummary | null = summary.data ?? null
   const [modelId, setModelId] = useState('')
