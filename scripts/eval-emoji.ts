@@ -16,11 +16,11 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import { importHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
-import { paletteTokenize, tokensToRgb } from '../src/main/ml/palette/palette'
+import { tokensToRgb } from '../src/main/ml/palette/palette'
 import { PixelGptRunner } from '../src/main/ml/pixelgpt/runner'
 import { Runtime } from '../src/main/ml/runtime'
 import { generateImages } from '../src/main/ml/sample/generate'
-import { emojiSplit, loadEmoji } from './lib/emoji'
+import { emojiTokenSets, loadEmoji } from './lib/emoji'
 import { accuracy, extractFeatures, fitStandardizer, predict, standardize, trainLinearHead } from './lib/probe'
 import { evaluate, type TokenSet } from './lib/pretrain'
 
@@ -50,20 +50,7 @@ async function main(): Promise<void> {
 
   const set = await loadEmoji(c.side)
   if (set.categories.join('|') !== categories.join('|')) throw new Error(`The model's categories (${categories.join(', ')}) are not the emoji package's (${set.categories.join(', ')}).`)
-  const tokens = new Int32Array(set.count * T)
-  for (let i = 0; i < set.count; i++) tokens.set(paletteTokenize(set.rgb.subarray(i * T * 3, (i + 1) * T * 3), model.palette), i * T)
-  const split = emojiSplit(set.count)
-  const pick = (idx: number[]): TokenSet => {
-    const t = new Int32Array(idx.length * T)
-    const l = new Int32Array(idx.length)
-    idx.forEach((src, dst) => {
-      t.set(tokens.subarray(src * T, src * T + T), dst * T)
-      l[dst] = set.labels[src] as number
-    })
-    return { tokens: t, labels: l, count: idx.length }
-  }
-  const train = pick(split.train)
-  const held = pick(split.heldOut)
+  const { train, heldOut: held } = emojiTokenSets(set, model.palette, c.side)
   const N = categories.length
   log(`Noto emoji at ${c.side}x${c.side}: ${train.count} training, ${held.count} held out, ${N} categories.`)
 

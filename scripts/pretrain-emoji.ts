@@ -8,10 +8,10 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { kmeansPalette, paletteTokenize, rgbToUnit } from '../src/main/ml/palette/palette'
+import { kmeansPalette, rgbToUnit } from '../src/main/ml/palette/palette'
 import { type PixelGptConfig } from '../src/main/ml/pixelgpt/model'
-import { EMOJI_SEED, emojiSplit, loadEmoji } from './lib/emoji'
-import { pretrain, publishPretrained, type TokenSet } from './lib/pretrain'
+import { EMOJI_SEED, emojiTokenSets, loadEmoji } from './lib/emoji'
+import { pretrain, publishPretrained } from './lib/pretrain'
 
 const SEED = EMOJI_SEED
 
@@ -42,23 +42,8 @@ async function main(): Promise<void> {
   const width = Number(values.width)
   const set = await loadEmoji(side)
   const palette = kmeansPalette(rgbToUnit(set.rgb), K, { seed: SEED, maxSamples: 300_000 })
-  const T = side * side
-  const tokens = new Int32Array(set.count * T)
-  for (let i = 0; i < set.count; i++) tokens.set(paletteTokenize(set.rgb.subarray(i * T * 3, (i + 1) * T * 3), palette), i * T)
-
   // A seeded 10% hold-out, the same every run.
-  const split = emojiSplit(set.count, SEED)
-  const pick = (idx: number[]): TokenSet => {
-    const t = new Int32Array(idx.length * T)
-    const l = new Int32Array(idx.length)
-    idx.forEach((src, dst) => {
-      t.set(tokens.subarray(src * T, src * T + T), dst * T)
-      l[dst] = set.labels[src] as number
-    })
-    return { tokens: t, labels: l, count: idx.length }
-  }
-  const val = pick(split.heldOut)
-  const train = pick(split.train)
+  const { train, heldOut: val } = emojiTokenSets(set, palette, side, SEED)
   console.error(`Noto emoji: ${train.count} training and ${val.count} held-out images at ${side}x${side}, ${K} colours, ${set.categories.length} categories.`)
 
   const config: PixelGptConfig = { side, paletteSize: K, width, layers: Number(values.layers), heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: set.categories.length }

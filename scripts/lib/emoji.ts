@@ -5,7 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeToModelRgb } from '../../src/main/imaging/decode'
+import { paletteTokenize } from '../../src/main/ml/palette/palette'
 import { Prng } from '../../src/main/ml/sample/prng'
+import { type TokenSet } from './pretrain'
 import { ensureDataPackage } from './data-packages'
 
 interface EmojiEntry {
@@ -60,4 +62,22 @@ export function emojiSplit(count: number, seed = EMOJI_SEED): { train: number[];
   }
   const nVal = Math.round(count * 0.1)
   return { heldOut: order.slice(0, nVal), train: order.slice(nVal) }
+}
+
+/** The emoji as palette tokens, split into the training emoji and the seeded 10% hold-out. */
+export function emojiTokenSets(set: EmojiSet, palette: Float32Array, side: number, seed = EMOJI_SEED): { train: TokenSet; heldOut: TokenSet } {
+  const T = side * side
+  const tokens = new Int32Array(set.count * T)
+  for (let i = 0; i < set.count; i++) tokens.set(paletteTokenize(set.rgb.subarray(i * T * 3, (i + 1) * T * 3), palette), i * T)
+  const pick = (idx: number[]): TokenSet => {
+    const t = new Int32Array(idx.length * T)
+    const l = new Int32Array(idx.length)
+    idx.forEach((src, dst) => {
+      t.set(tokens.subarray(src * T, src * T + T), dst * T)
+      l[dst] = set.labels[src] as number
+    })
+    return { tokens: t, labels: l, count: idx.length }
+  }
+  const split = emojiSplit(set.count, seed)
+  return { train: pick(split.train), heldOut: pick(split.heldOut) }
 }

@@ -151,6 +151,42 @@ async function forwardBatches(
   }
 }
 
+/** Pooled features (items x C) of `layer` for the items' plain pixel tokens, with progress under `phase`. */
+async function pooledFeatures(
+  compute: Compute,
+  model: PixelGptModel,
+  weights: Record<string, HostTensor>,
+  items: TrainItem[],
+  cache: TokenCache,
+  layer: number,
+  phase: string,
+  ctx: JobContext<TrainJobParams, TrainCheckpoint>
+): Promise<Float32Array> {
+  const c = model.config
+  const T = seqLen(c)
+  const out = new Float32Array(items.length * c.width)
+  await forwardBatches(
+    compute,
+    model,
+    weights,
+    { featureLayers: [layer] },
+    items.length,
+    (s, B) => {
+      const ids = new BigInt64Array(B * T)
+      for (let b = 0; b < B; b++) {
+        const t = cache.get(items[s + b]!)
+        for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
+      }
+      return { ids: hostTensor('int64', [B, T], ids) }
+    },
+    (s, B, o) => {
+      out.set(o[`features_${layer}`]!.data as Float32Array, s * c.width)
+      ctx.progress({ phase, done: s + B, total: items.length })
+    }
+  )
+  return out
+}
+
 /**
  * A linear probe on the final pooled ln_f features of the train items, folded into a bias-free
  * Hugging Face score head (N, C): the warm start of a fine-tune's new head. Full-batch-ish AdamW
@@ -167,28 +203,8 @@ async function probeHead(
   ctx: JobContext<TrainJobParams, TrainCheckpoint>
 ): Promise<Float32Array> {
   const c = model.config
-  const T = seqLen(c)
   const N = model.classes.length
-  const f = new Float32Array(items.length * c.width)
-  await forwardBatches(
-    compute,
-    model,
-    weights,
-    { featureLayers: [c.layers] },
-    items.length,
-    (s, B) => {
-      const ids = new BigInt64Array(B * T)
-      for (let b = 0; b < B; b++) {
-        const t = cache.get(items[s + b]!)
-        for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
-      }
-      return { ids: hostTensor('int64', [B, T], ids) }
-    },
-    (s, B, o) => {
-      f.set(o[`features_${c.layers}`]!.data as Float32Array, s * c.width)
-      ctx.progress({ phase: 'head warm start (features)', done: s + B, total: items.length })
-    }
-  )
+  const f = await pooledFeatures(compute, model, weights, items, cache, c.layers, 'head warm start (features)', ctx)
   const norm = standardizer(f, c.width)
   norm.apply(f)
   const runner = await compute.trainer(probeStep(c.width, N, { optimizer: { kind: 'adamw', weightDecay: 1e-2 } }), {
@@ -335,29 +351,8 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   let feats: { train: Float32Array; val: Float32Array; test: Float32Array } | null = null
   let probeNorm: Standardizer | null = null
   if (plan.objective === 'probe') {
-    const extract = async (items: TrainItem[], phase: string): Promise<Float32Array> => {
-      const out = new Float32Array(items.length * c.width)
-      await forwardBatches(
-        compute,
-        model,
-        toHost(weights),
-        { featureLayers: [plan.layer] },
-        items.length,
-        (s, B) => {
-          const ids = new BigInt64Array(B * T)
-          for (let b = 0; b < B; b++) {
-            const t = cache.get(items[s + b]!)
-            for (let i = 0; i < T; i++) ids[b * T + i] = BigInt(t[i]!)
-          }
-          return { ids: hostTensor('int64', [B, T], ids) }
-        },
-        (s, _B, o) => {
-          out.set(o[`features_${plan.layer}`]!.data as Float32Array, s * c.width)
-          ctx.progress({ phase: `features (${phase})`, done: s + _B, total: items.length })
-        }
-      )
-      return out
-    }
+    const host = toHost(weights)
+    const extract = (items: TrainItem[], phase: string): Promise<Float32Array> => pooledFeatures(compute, model, host, items, cache, plan.layer, `features (${phase})`, ctx)
     ctx.signal.throwIfAborted()
     feats = { train: await extract(trainSet, 'train'), val: await extract(valSet, 'val'), test: await extract(testSet, 'test') }
     probeNorm = standardizer(feats.train, c.width)
