@@ -2,6 +2,8 @@
 
 import type { ReactNode } from 'react'
 import Box from '@mui/material/Box'
+import MenuItem from '@mui/material/MenuItem'
+import TextField from '@mui/material/TextField'
 import Stack from '@mui/material/Stack'
 import Typography from '@mui/material/Typography'
 
@@ -122,4 +124,45 @@ export function formatDuration(seconds: number): string {
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`
   const h = Math.floor(m / 60)
   return `${h}h ${String(m % 60).padStart(2, '0')}m`
+}
+
+/**
+ * A small labelled select over [value, label] pairs, its label always shown (empty values
+ * display), with `data-testid` on the part a test clicks. `width` fixes the width; `minWidth`
+ * lets it grow with its text.
+ */
+export function OptionSelect({
+  label,
+  value,
+  onChange,
+  options,
+  testId,
+  width,
+  minWidth
+}: {
+  label: string
+  value: string
+  onChange: (v: string) => void
+  options: [string, string][]
+  testId: string
+  width?: number
+  minWidth?: number
+}) {
+  return (
+    <TextField
+      select
+      size="small"
+      label={label}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      sx={width !== undefined ? { width } : { minWidth }}
+      slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': testId } as object }, inputLabel: { shrink: true } }}
+    >
+      {options.map(([v, l]) => (
+        <MenuItem key={v} value={v}>
+          {l}
+        </MenuItem>
+      ))}
+    </TextField>
+  )
 }

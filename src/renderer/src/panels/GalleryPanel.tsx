@@ -13,7 +13,6 @@ import DialogActions from '@mui/material/DialogActions'
 import DialogContent from '@mui/material/DialogContent'
 import DialogTitle from '@mui/material/DialogTitle'
 import FormControlLabel from '@mui/material/FormControlLabel'
-import MenuItem from '@mui/material/MenuItem'
 import Stack from '@mui/material/Stack'
 import TextField from '@mui/material/TextField'
 import ToggleButton from '@mui/material/ToggleButton'
@@ -22,29 +21,12 @@ import StarIcon from '@mui/icons-material/Star'
 import type { GalleryItem } from '../../../shared/contract'
 import { useApiMutation, useApiQuery } from '../api/hooks'
 import { useNotify } from '../app/notify'
-import { PanelHeader } from '../components/common'
+import { OptionSelect, PanelHeader } from '../components/common'
+
 import { CompareDialog, GalleryDetail } from '../gallery/GalleryDetail'
 import { GalleryGrid, type GalleryFilters } from '../gallery/GalleryGrid'
 
-function Select({ label, value, onChange, options, testId, width = 140 }: { label: string; value: string; onChange: (v: string) => void; options: [string, string][]; testId: string; width?: number }) {
-  return (
-    <TextField
-      select
-      size="small"
-      label={label}
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      sx={{ width }}
-      slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': testId } as object }, inputLabel: { shrink: true } }}
-    >
-      {options.map(([v, l]) => (
-        <MenuItem key={v} value={v}>
-          {l}
-        </MenuItem>
-      ))}
-    </TextField>
-  )
-}
+const Select = (p: Omit<Parameters<typeof OptionSelect>[0], 'minWidth'>) => <OptionSelect width={140} {...p} />
 
 /** "temperature=0.9 topK=8" -> { temperature: 0.9, topK: 8 }; words that are not key=value are ignored. */
 function parseParams(text: string): Record<string, string | number | boolean | null> | undefined {

@@ -17,7 +17,6 @@ import Menu from '@mui/material/Menu'
 import MenuItem from '@mui/material/MenuItem'
 import Slider from '@mui/material/Slider'
 import Stack from '@mui/material/Stack'
-import TextField from '@mui/material/TextField'
 import Tooltip from '@mui/material/Tooltip'
 import Typography from '@mui/material/Typography'
 import KeyboardIcon from '@mui/icons-material/KeyboardOutlined'
@@ -27,7 +26,7 @@ import { useQueries } from '@tanstack/react-query'
 import type { ClassInfo, MethodInput } from '../../../shared/contract'
 import { callOrThrow, queryKey, useApi, useApiQuery } from '../api/hooks'
 import { useNotify } from '../app/notify'
-import { EmptyState, PanelHeader } from '../components/common'
+import { EmptyState, OptionSelect, PanelHeader } from '../components/common'
 import { ClassChips, ProgressBar } from '../label/ClassBar'
 import { ClassesDialog, KeysDialog } from '../label/Dialogs'
 import { LabelGrid, pct } from '../label/LabelGrid'
@@ -41,26 +40,6 @@ type Mode = 'all' | 'disagree' | 'lowConfidence'
 function datasetFromHash(): string | null {
   const m = /^#\/label\/([^/?]+)/.exec(window.location.hash)
   return m?.[1] ? decodeURIComponent(m[1]) : null
-}
-
-function Pick({ label, value, onChange, options, testId, width = 170 }: { label: string; value: string; onChange: (v: string) => void; options: [string, string][]; testId: string; width?: number }) {
-  return (
-    <TextField
-      select
-      size="small"
-      label={label}
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      sx={{ minWidth: width }}
-      slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': testId } as object }, inputLabel: { shrink: true } }}
-    >
-      {options.map(([v, l]) => (
-        <MenuItem key={v} value={v}>
-          {l}
-        </MenuItem>
-      ))}
-    </TextField>
-  )
 }
 
 export function LabelPanel() {
@@ -363,8 +342,8 @@ function LabelWorkspace({ datasetId, datasets, onDataset, api, notify }: {
         subtitle={dataset.data ? `${dataset.data.name}: ${count.toLocaleString()} item${count === 1 ? '' : 's'} in this view` : undefined}
         actions={
           <>
-            <Pick label="Dataset" testId="label-dataset" value={datasetId} onChange={onDataset} options={datasets.map((d): [string, string] => [d.id, d.name])} />
-            <Pick
+            <OptionSelect minWidth={170} label="Dataset" testId="label-dataset" value={datasetId} onChange={onDataset} options={datasets.map((d): [string, string] => [d.id, d.name])} />
+            <OptionSelect minWidth={170}
               label="Model"
               testId="label-model"
               value={model ? model.id : ''}
@@ -431,7 +410,7 @@ function LabelWorkspace({ datasetId, datasets, onDataset, api, notify }: {
               Single
             </Button>
           </ButtonGroup>
-          <Pick
+          <OptionSelect minWidth={170}
             label="Show"
             testId="label-mode"
             value={mode}

@@ -7,15 +7,14 @@ import { useQueries } from '@tanstack/react-query'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import Box from '@mui/material/Box'
 import IconButton from '@mui/material/IconButton'
-import MenuItem from '@mui/material/MenuItem'
 import Stack from '@mui/material/Stack'
-import TextField from '@mui/material/TextField'
 import Tooltip from '@mui/material/Tooltip'
 import Typography from '@mui/material/Typography'
 import ArrowDownwardIcon from '@mui/icons-material/ArrowDownward'
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward'
 import type { Dataset, DatasetItem, MethodInput } from '../../../../shared/contract'
 import { callOrThrow, queryKey, useApi } from '../../api/hooks'
+import { OptionSelect } from '../../components/common'
 import { ItemDetail } from './ItemDetail'
 import { SPLIT_COLORS, thumbUrl } from './format'
 
@@ -26,32 +25,6 @@ const GAP = 8
 type ListInput = MethodInput<'items.list'>
 export type ItemFilters = Omit<ListInput, 'dataset' | 'offset' | 'limit'>
 
-function Select({ label, value, onChange, options, testId }: {
-  label: string
-  value: string
-  onChange: (v: string) => void
-  options: [string, string][]
-  testId: string
-}) {
-  return (
-    <TextField
-      select
-      size="small"
-      label={label}
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      sx={{ minWidth: 130 }}
-      slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': testId } as object }, inputLabel: { shrink: true } }}
-    >
-      {options.map(([v, l]) => (
-        <MenuItem key={v} value={v}>
-          {l}
-        </MenuItem>
-      ))}
-    </TextField>
-  )
-}
-
 export function FilterBar({ dataset, filters, onChange, total }: { dataset: Dataset; filters: ItemFilters; onChange: (f: ItemFilters) => void; total: number | null }) {
   const set = (patch: Partial<ItemFilters>) => {
     const next = { ...filters, ...patch } as Record<string, unknown>
@@ -60,28 +33,28 @@ export function FilterBar({ dataset, filters, onChange, total }: { dataset: Data
   }
   return (
     <Stack direction="row" spacing={1.5} useFlexGap sx={{ flexWrap: 'wrap', alignItems: 'center', mb: 1.5 }}>
-      <Select
+      <OptionSelect minWidth={130}
         label="Class"
         testId="filter-class"
         value={filters.classId ?? ''}
         onChange={(v) => set({ classId: v || undefined })}
         options={[['', 'All classes'], ['none', 'No label'], ...dataset.classes.map((c): [string, string] => [c.id, c.name])]}
       />
-      <Select
+      <OptionSelect minWidth={130}
         label="Split"
         testId="filter-split"
         value={filters.split ?? ''}
         onChange={(v) => set({ split: (v || undefined) as ItemFilters['split'] })}
         options={[['', 'All splits'], ['train', 'Train'], ['val', 'Val'], ['test', 'Test'], ['none', 'No split']]}
       />
-      <Select
+      <OptionSelect minWidth={130}
         label="Label source"
         testId="filter-source"
         value={filters.labelSource ?? ''}
         onChange={(v) => set({ labelSource: (v || undefined) as ItemFilters['labelSource'] })}
         options={[['', 'Any'], ['human', 'Human'], ['model', 'Model'], ['none', 'None']]}
       />
-      <Select
+      <OptionSelect minWidth={130}
         label="Flag"
         testId="filter-flag"
         value={filters.flag ?? ''}
@@ -94,7 +67,7 @@ export function FilterBar({ dataset, filters, onChange, total }: { dataset: Data
           ['feature-duplicate', 'Feature near-duplicate']
         ]}
       />
-      <Select
+      <OptionSelect minWidth={130}
         label="Sort by"
         testId="sort"
         value={filters.sort ?? 'name'}
