@@ -24,6 +24,18 @@ import { openModel } from './nav'
 type ImportInput = MethodInput<'models.import'>
 
 /** "0.5, 0.5, 0.5" -> [0.5, 0.5, 0.5]; one number repeats; null when it is not 1 or 3 numbers. */
+/** Cancel and the form's submit button, as every form dialog here ends. */
+function SubmitActions({ onClose, disabled, label, testId }: { onClose: () => void; disabled: boolean; label: string; testId: string }) {
+  return (
+    <DialogActions>
+      <Button onClick={onClose}>Cancel</Button>
+      <Button type="submit" variant="contained" disabled={disabled} data-testid={testId}>
+        {label}
+      </Button>
+    </DialogActions>
+  )
+}
+
 export function parseTriple(text: string): [number, number, number] | null {
   const parts = text
     .split(/[\s,]+/)
@@ -142,12 +154,7 @@ export function ImportModelDialog({ open, onClose }: { open: boolean; onClose: (
           )}
         </Stack>
       </DialogContent>
-      <DialogActions>
-        <Button onClick={onClose}>Cancel</Button>
-        <Button type="submit" variant="contained" disabled={!path.trim() || run.isPending} data-testid="model-import-submit">
-          {run.isPending ? 'Importing…' : 'Import'}
-        </Button>
-      </DialogActions>
+      <SubmitActions onClose={onClose} disabled={!path.trim() || run.isPending} label={run.isPending ? 'Importing…' : 'Import'} testId="model-import-submit" />
     </Dialog>
   )
 }
@@ -188,12 +195,7 @@ export function RenameModelDialog({ model, open, onClose }: { model: ModelDetail
           slotProps={{ htmlInput: { 'data-testid': 'model-rename-input' } }}
         />
       </DialogContent>
-      <DialogActions>
-        <Button onClick={onClose}>Cancel</Button>
-        <Button type="submit" variant="contained" disabled={!name.trim() || name.trim() === model.name || run.isPending} data-testid="model-rename-submit">
-          Rename
-        </Button>
-      </DialogActions>
+      <SubmitActions onClose={onClose} disabled={!name.trim() || name.trim() === model.name || run.isPending} label="Rename" testId="model-rename-submit" />
     </Dialog>
   )
 }
@@ -243,12 +245,7 @@ export function ExportModelDialog({ model, open, onClose }: { model: ModelDetail
           />
         </Stack>
       </DialogContent>
-      <DialogActions>
-        <Button onClick={onClose}>Cancel</Button>
-        <Button type="submit" variant="contained" disabled={!out.trim() || run.isPending} data-testid="model-export-submit">
-          {run.isPending ? 'Exporting…' : 'Export'}
-        </Button>
-      </DialogActions>
+      <SubmitActions onClose={onClose} disabled={!out.trim() || run.isPending} label={run.isPending ? 'Exporting…' : 'Export'} testId="model-export-submit" />
     </Dialog>
   )
 }
