@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 
 import { AppError } from '../errors'
-import { imageTokens } from '../ml/palette/palette'
+import { modelImageTokens } from '../ml/palette/palette'
 import { hasClassifier } from '../ml/pixelgpt/model'
 import { softmaxRow } from '../ml/pixelgpt/runner'
 import { type ModelRegistry, type StoredModelInfo } from '../models/registry'
@@ -77,7 +77,6 @@ export async function loadPredictor(models: ModelRegistry, repo: ModelsRepo, ref
   }
   const { model, runner, record } = await models.load(rec.id)
   if (!hasClassifier(model)) throw new AppError('UNSUPPORTED', `Model "${record.name}" has no classifier head (score); classify needs a model that predicts classes.`)
-  const side = model.config.side
   return {
     modelId: record.id,
     modelName: record.name,
@@ -85,7 +84,7 @@ export async function loadPredictor(models: ModelRegistry, repo: ModelsRepo, ref
     batchSize,
     async prepare(file, label) {
       const r = await readWithStat(file)
-      const tokens = await imageTokens(r.bytes, model.palette, side, { label })
+      const tokens = await modelImageTokens(r.bytes, model, { label })
       return { input: tokens, size: r.size, mtimeMs: r.mtimeMs, sha256: r.sha256 }
     },
     predict: (inputs) => runner.classProbabilities(inputs as Int32Array[])

@@ -7,7 +7,7 @@
 import { classToken, hasClassifier, hasLmHead, sosToken } from '../ml/pixelgpt/model'
 import { readModelPackage } from '../ml/pixelgpt/package'
 import { PixelGptRunner } from '../ml/pixelgpt/runner'
-import { imageTokens } from '../ml/palette/palette'
+import { modelImageTokens } from '../ml/palette/palette'
 import { GenerationCancelled, generateImages } from '../ml/sample/generate'
 import { type Runtime } from '../ml/runtime/session'
 
@@ -67,7 +67,7 @@ export async function runGenerateWork(runtime: Runtime, work: GenerateWork, send
   const model = runner.model
   if (!hasLmHead(model)) throw new Error('This model has no lm_head, so it cannot generate images.')
   const c = model.config
-  const tokens = work.complete ? await imageTokens(work.complete.file, model.palette, c.side, { label: 'the image to complete' }) : undefined
+  const tokens = work.complete ? await modelImageTokens(work.complete.file, model, { label: 'the image to complete' }) : undefined
   const start = work.classIndex === null ? sosToken(c) : classToken(c, work.classIndex)
   for (let b0 = work.startAt; b0 < work.count; b0 += work.batchSize) {
     if (signal.aborted) return false

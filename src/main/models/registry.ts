@@ -28,7 +28,7 @@ import { type MediaRepo, mediaFilePath } from '../library/media'
 import { type ModelRecord, type ModelsRepo } from '../library/models'
 import { exportHfImageGpt, importHfImageGpt } from '../ml/interop/hf-imagegpt'
 import { numel } from '../ml/interop/safetensors'
-import { imageTokens, tokensToPng } from '../ml/palette/palette'
+import { modelImageTokens, tokensToPng } from '../ml/palette/palette'
 import { type PixelGptConfig, type PixelGptModel, hasClassifier, hasLmHead } from '../ml/pixelgpt/model'
 import { MODEL_JSON, type ModelJson, WEIGHTS_FILE, readModelPackage, writeModelPackage } from '../ml/pixelgpt/package'
 import { type PixelGptInference } from '../ml/pixelgpt/runner'
@@ -821,7 +821,7 @@ export class ModelRegistry {
   /** Palette tokens of an image file at the model's side (centre-cropped). */
   async tokenize(model: PixelGptModel, file: string): Promise<Int32Array> {
     try {
-      return await imageTokens(path.resolve(file), model.palette, model.config.side, { label: path.basename(file) })
+      return await modelImageTokens(path.resolve(file), model, { label: path.basename(file) })
     } catch (err) {
       throw asAppError(err)
     }

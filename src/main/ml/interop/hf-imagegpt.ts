@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
+import type { ResampleKernel } from '../../imaging/decode'
 import { type PixelGptConfig, type PixelGptModel, bodyShapes, validateModel } from '../pixelgpt/model'
 import { InteropError, type SafetensorsFile, type TensorMap, readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors'
 import { readTorchCheckpoint } from './torch-checkpoint'
@@ -97,7 +98,8 @@ export async function importHfImageGpt(folder: string): Promise<ImportResult> {
   ;(clusters as number[][]).forEach((c, i) => palette.set(c, i * 3))
 
   const side = sideFrom(pre, nPositions)
-  const config: PixelGptConfig = { side, paletteSize: K, width, layers, heads, innerWidth, eps, numClasses: conditionClasses.length }
+  const resample = resampleFrom(pre.resample)
+  const config: PixelGptConfig = { side, paletteSize: K, width, layers, heads, innerWidth, eps, numClasses: conditionClasses.length, ...(resample === 'linear' ? {} : { resample }) }
 
   // Attention-mask buffers of old checkpoints (often bool or uint8) are skipped unread.
   const isBuffer = (n: string): boolean => /(^|\.)attn\.(bias|masked_bias)$/.test(n)
@@ -154,6 +156,24 @@ export async function importHfImageGpt(folder: string): Promise<ImportResult> {
   const model: PixelGptModel = { config, palette, weights, classes, conditionClasses }
   validateModel(model)
   return { model, ignored, architecture }
+}
+
+/**
+ * PIL resample codes (Hugging Face image processors) as Tessera's kernels: 0 NEAREST, 1 LANCZOS,
+ * 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING (no Tessera kernel: bilinear, the nearest in effect).
+ * Absent means the ImageGPT processor's default, bilinear.
+ */
+const PIL_RESAMPLE: Record<number, ResampleKernel> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic', 4: 'box', 5: 'linear' }
+
+function resampleFrom(v: unknown): ResampleKernel {
+  if (v === undefined || v === null) return 'linear'
+  const k = typeof v === 'number' ? PIL_RESAMPLE[v] : undefined
+  if (!k) throw new InteropError(`preprocessor_config.json has resample ${JSON.stringify(v)}; Tessera reads PIL's codes 0-5 (2 = bilinear, 4 = box).`)
+  return k
+}
+
+function pilResample(k: ResampleKernel | undefined): number {
+  return { nearest: 0, lanczos3: 1, linear: 2, cubic: 3, box: 4 }[k ?? 'linear']
 }
 
 function sideFrom(pre: Record<string, unknown>, nPositions: number): number {
@@ -241,7 +261,7 @@ export async function exportHfImageGpt(model: PixelGptModel, folder: string): Pr
     clusters,
     do_normalize: true,
     do_resize: true,
-    resample: 2,
+    resample: pilResample(c.resample),
     size: { height: c.side, width: c.side },
     image_processor_type: 'ImageGPTImageProcessor'
   }

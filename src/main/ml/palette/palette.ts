@@ -3,7 +3,7 @@
 
 import sharp from 'sharp'
 
-import { type DecodeOptions, decodeToModelRgb } from '../../imaging/decode'
+import { type DecodeOptions, decodeToModelRgb, type ResampleKernel } from '../../imaging/decode'
 
 import { Prng } from '../sample/prng'
 
@@ -258,4 +258,9 @@ export function rgbToUnit(rgb: Uint8Array | Uint8ClampedArray): Float32Array {
 export async function imageTokens(input: string | Buffer, palette: Float32Array, side: number, opts: DecodeOptions = {}): Promise<Int32Array> {
   const { rgb } = await decodeToModelRgb(input, side, opts)
   return paletteTokenize(rgb, palette)
+}
+
+/** An image as the model's tokens: its palette, its side and its resample kernel (config.resample). */
+export function modelImageTokens(input: string | Buffer, model: { palette: Float32Array; config: { side: number; resample?: ResampleKernel } }, opts: DecodeOptions = {}): Promise<Int32Array> {
+  return imageTokens(input, model.palette, model.config.side, { kernel: model.config.resample ?? 'linear', ...opts })
 }

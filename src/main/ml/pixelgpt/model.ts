@@ -1,6 +1,7 @@
 // The ImageGPT model as Tessera holds it in memory: one config, a colour palette, and float32
 // weights under their Hugging Face names (so import and export are a rename-free copy).
 
+import { RESAMPLE_KERNELS, type ResampleKernel } from '../../imaging/decode'
 import { numel, type NamedTensor, type TensorMap } from '../interop/safetensors'
 import { Prng } from '../sample/prng'
 
@@ -19,6 +20,11 @@ export interface PixelGptConfig {
   eps: number
   /** Class-conditioning classes: embedding rows K+1 .. K+numClasses; 0 for an unconditioned model. */
   numClasses: number
+  /**
+   * How images are resized to side x side before tokenizing (absent = 'linear'). A model keeps
+   * the resample of the pixels it was pretrained on; fine-tunes inherit it with the config.
+   */
+  resample?: ResampleKernel
 }
 
 export interface PixelGptModel {
@@ -86,6 +92,9 @@ export function validateConfig(c: PixelGptConfig): void {
   if (!Number.isInteger(c.numClasses) || c.numClasses < 0) throw new RangeError(`Model config numClasses must be 0 or more, got ${c.numClasses}.`)
   if (c.width % c.heads !== 0) throw new RangeError(`Model width ${c.width} is not divisible by ${c.heads} heads.`)
   if (!(c.eps > 0)) throw new RangeError(`Model config eps must be positive, got ${c.eps}.`)
+  if (c.resample !== undefined && !(RESAMPLE_KERNELS as readonly string[]).includes(c.resample)) {
+    throw new RangeError(`Model config resample must be one of ${RESAMPLE_KERNELS.join(', ')}, got ${String(c.resample)}.`)
+  }
 }
 
 /** Checks that every weight the config implies is present with its shape. */

@@ -7,7 +7,7 @@ import path from 'node:path'
 
 import { writeNewFile } from '../../files'
 import { type DecodeOptions } from '../../imaging/decode'
-import { imageTokens, tokensToPng } from '../palette/palette'
+import { modelImageTokens, tokensToPng } from '../palette/palette'
 import { type GenerateOptions } from '../sample/generate'
 import { type PixelGptInference } from './runner'
 
@@ -23,7 +23,7 @@ export async function scoreImageFiles(runner: PixelGptInference, files: readonly
     const decoded = await Promise.all(
       chunk.map(async (file) => {
         try {
-          return { file, tokens: await imageTokens(file, m.palette, m.config.side, { ...opts, label: path.basename(file) }) }
+          return { file, tokens: await modelImageTokens(file, m, { ...opts, label: path.basename(file) }) }
         } catch (err) {
           return { file, error: (err as Error).message }
         }

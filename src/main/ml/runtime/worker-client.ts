@@ -17,6 +17,9 @@ import { GenerationCancelled, type RowProgress } from '../sample/generate'
 import { buffersOf, MissingModelError, type WorkerGenerateOptions, type WorkerReply, type WorkerRequest } from './protocol'
 import { type HostSession, type HostTensor, type ProviderReport, type RuntimeOptions } from './session'
 
+/** Stack of the ML worker thread, in MB (the main thread's is 8 MB on Linux). */
+export const ML_WORKER_STACK_MB = 64
+
 type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; type?: WorkerRequest['type'] }
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never
 
@@ -38,7 +41,9 @@ export class MlWorkerClient {
 
   /** `path`: the built worker (out/main/mlWorker.js); for the TypeScript source use `fromSource`. */
   constructor(path: string | URL, options: WorkerOptions = {}) {
-    this.worker = new Worker(path, options)
+    // A worker thread's stack is 4 MB by default; ONNX Runtime's graph passes recurse over the
+    // graph (a deep forward overflowed it: a segfault of the whole process, not an error).
+    this.worker = new Worker(path, { ...options, resourceLimits: { stackSizeMb: ML_WORKER_STACK_MB, ...options.resourceLimits } })
     this.worker.unref()
     this.worker.on('message', (r: WorkerReply) => {
       if (r.ok && (r.type === 'generate.event' || r.type === 'model.row')) {

@@ -14,6 +14,7 @@ import { AppError } from '../../errors'
 import { assignSplits } from '../../datasets/splits'
 import { type Library } from '../../library/library'
 import { MediaRepo, mediaFilePath } from '../../library/media'
+import type { ResampleKernel } from '../../imaging/decode'
 import { imageTokens } from '../palette/palette'
 import { Prng } from '../sample/prng'
 
@@ -75,11 +76,16 @@ export function loadDatasetView(db: Database.Database, datasetRef: string, seed:
 
 const MAGIC = 0x4b4f5454 // 'TTOK'
 
-/** Key of a palette + side: tokens made with it are stored under cache/tokens/<key>/. */
-export function tokenCacheKey(palette: Float32Array, side: number): string {
+/**
+ * Key of a palette + side + resample kernel: tokens made with it are stored under
+ * cache/tokens/<key>/. The default 'linear' kernel adds nothing to the key (caches made before
+ * kernels existed stay valid).
+ */
+export function tokenCacheKey(palette: Float32Array, side: number, kernel: ResampleKernel = 'linear'): string {
   const h = createHash('sha256')
   h.update(Buffer.from(palette.buffer, palette.byteOffset, palette.byteLength))
   h.update(`:${side}`)
+  if (kernel !== 'linear') h.update(`:${kernel}`)
   return h.digest('hex').slice(0, 16)
 }
 
@@ -95,9 +101,10 @@ export class TokenCache {
   constructor(
     private readonly library: Library,
     readonly palette: Float32Array,
-    readonly side: number
+    readonly side: number,
+    readonly kernel: ResampleKernel = 'linear'
   ) {
-    this.dir = join(library.paths.root, 'cache', 'tokens', tokenCacheKey(palette, side))
+    this.dir = join(library.paths.root, 'cache', 'tokens', tokenCacheKey(palette, side, kernel))
     this.media = new MediaRepo(library.db)
   }
 
@@ -169,7 +176,7 @@ export class TokenCache {
         continue
       }
       try {
-        const tokens = await imageTokens(mediaFilePath(this.library, row.path), this.palette, this.side, { label: it.name })
+        const tokens = await imageTokens(mediaFilePath(this.library, row.path), this.palette, this.side, { label: it.name, kernel: this.kernel })
         this.write(it.sha256, tokens)
         made++
       } catch (err) {

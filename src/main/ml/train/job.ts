@@ -305,7 +305,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   const valSet = use(val)
   const testSet = use(test)
 
-  const cache = new TokenCache(deps.library, base.palette, c0.side)
+  const cache = new TokenCache(deps.library, base.palette, c0.side, c0.resample)
   const all = [...trainSet, ...valSet, ...testSet]
   await cache.ensure(all, (done, total) => ctx.progress({ phase: 'tokenizing', done, total }), ctx.signal)
 
