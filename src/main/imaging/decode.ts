@@ -45,40 +45,20 @@ export interface DecodedImage {
   /** side * side * 3 bytes, raster order. */
   rgb: Uint8Array
   side: number
-  /** Size of the source after EXIF orientation. */
-  sourceWidth: number
-  sourceHeight: number
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000
 
+/**
+ * One sharp pipeline per image: sharp checks the pixel limit from the header before it decodes a
+ * pixel, so no separate metadata() pass is made (on small images that pass cost about as much as
+ * the decode). Only a refused image is looked at again, to say why in a sentence.
+ */
 export async function decodeToModelRgb(input: string | Buffer, side: number, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const label = opts.label ?? (typeof input === 'string' ? input : 'the image')
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS
-  let meta: Metadata
   try {
-    meta = await sharp(input, { limitInputPixels: false }).metadata()
-  } catch (err) {
-    throw new ImageDecodeError(`${label} could not be read as an image (${reason(err)}).`)
-  }
-  const w = meta.width
-  const h = meta.height
-  if (!w || !h) throw new ImageDecodeError(`${label} could not be read as an image (no dimensions).`)
-  if (w * h > maxPixels) {
-    throw new ImageDecodeError(`${label} is ${w}x${h} pixels, more than the limit of ${maxPixels} pixels; it was not decoded.`)
-  }
-  // Orientations 5-8 swap width and height.
-  const swapped = (meta.orientation ?? 1) >= 5
-  const sourceWidth = swapped ? h : w
-  const sourceHeight = swapped ? w : h
-  if (opts.kernel === 'box') {
-    try {
-      return { ...(await boxDecode(input, side, w, h, maxPixels, opts.resize ?? 'crop')), sourceWidth, sourceHeight }
-    } catch (err) {
-      throw new ImageDecodeError(`${label} could not be decoded (${reason(err)}).`)
-    }
-  }
-  try {
+    if (opts.kernel === 'box') return await boxDecode(input, side, maxPixels, opts.resize ?? 'crop')
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
       .rotate()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
@@ -90,25 +70,44 @@ export async function decodeToModelRgb(input: string | Buffer, side: number, opt
     if (info.width !== side || info.height !== side || info.channels !== 3 || data.length !== side * side * 3) {
       throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`)
     }
-    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), side, sourceWidth, sourceHeight }
+    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), side }
   } catch (err) {
-    throw new ImageDecodeError(`${label} could not be decoded (${reason(err)}).`)
+    throw await decodeError(input, label, maxPixels, err)
   }
+}
+
+/** The sentence for an image sharp refused: not an image at all, too many pixels, or damaged. */
+async function decodeError(input: string | Buffer, label: string, maxPixels: number, err: unknown): Promise<ImageDecodeError> {
+  let meta: Metadata
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata()
+  } catch (e) {
+    return new ImageDecodeError(`${label} could not be read as an image (${reason(e)}).`)
+  }
+  const w = meta.width
+  const h = meta.height
+  if (!w || !h) return new ImageDecodeError(`${label} could not be read as an image (no dimensions).`)
+  if (w * h > maxPixels) return new ImageDecodeError(`${label} is ${w}x${h} pixels, more than the limit of ${maxPixels} pixels; it was not decoded.`)
+  return new ImageDecodeError(`${label} could not be decoded (${reason(err)}).`)
 }
 
 /**
  * The 'box' path: sharp decodes (orientation, alpha on white, sRGB) at full size, or, for a
- * reduction larger than BOX_MAX_FACTOR, first shrinks to BOX_MAX_FACTOR times the side; the
+ * reduction larger than BOX_MAX_FACTOR, shrinks to BOX_MAX_FACTOR times the side on the way; the
  * area average then runs here, in JS.
  */
-async function boxDecode(input: string | Buffer, side: number, w: number, h: number, maxPixels: number, mode: ResizeMode): Promise<{ rgb: Uint8Array; side: number }> {
-  let img = sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate().flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace('srgb')
-  const short = Math.min(w, h)
-  if (short > BOX_MAX_FACTOR * side) {
-    const target = BOX_MAX_FACTOR * side
-    img = mode === 'squash' ? img.resize(target, target, { fit: 'fill', kernel: 'linear' }) : img.resize(target, target, { fit: 'cover', position: 'centre', kernel: 'linear' })
-  }
-  const { data, info } = await img.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
+async function boxDecode(input: string | Buffer, side: number, maxPixels: number, mode: ResizeMode): Promise<DecodedImage> {
+  const target = BOX_MAX_FACTOR * side
+  // No-ops unless the image is larger than the target (withoutEnlargement); 'outside' keeps the
+  // aspect ratio with the short side at the target, so the crop below still takes the centre.
+  const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
+    .rotate()
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .toColourspace('srgb')
+    .resize(target, target, { fit: mode === 'squash' ? 'fill' : 'outside', withoutEnlargement: true, kernel: 'linear' })
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true })
   if (info.channels !== 3 || data.length !== info.width * info.height * 3) throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`)
   const src = new Uint8Array(data.buffer, data.byteOffset, data.length)
   const W = info.width
