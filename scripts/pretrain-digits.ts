@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     }
   })
   const width = Number(values.width)
-  const config: PixelGptConfig = { side: SIDE, paletteSize: PALETTE, width, layers: Number(values.layers), heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: 10, resample: 'box' }
+  const config: PixelGptConfig = { side: SIDE, paletteSize: PALETTE, width, layers: Number(values.layers), heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: 10, resample: 'box', mirror: false }
 
   const data = loadDigits()
   const palette = data.palette

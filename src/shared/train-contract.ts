@@ -17,6 +17,7 @@ export const TrainStartInput = z
     batchSize: z.union([z.number().int().min(1).max(65_536), z.literal('all')]).optional(),
     weightDecay: z.number().min(0).max(10).optional(),
     augment: z.boolean().optional(),
+    flip: z.boolean().optional(),
     balanced: z.boolean().optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     name: z.string().trim().min(1).max(200).optional(),

@@ -113,13 +113,16 @@ describe('box resample (area average)', () => {
   it("travels with the model: PIL's resample 4 imports as box, exports back as 4, keys its own token cache, and decides the tokens", async () => {
     const { model } = await importHfImageGpt(LM_DIR)
     expect(model.config.resample).toBeUndefined()
-    const boxModel = { ...model, config: { ...model.config, resample: 'box' as const } }
+    const boxModel = { ...model, config: { ...model.config, resample: 'box' as const, mirror: false } }
     const dir = path.join(tmp, 'export')
     await exportHfImageGpt(boxModel, dir)
     const pre = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(path.join(dir, 'preprocessor_config.json'), 'utf8'))) as { resample: number }
     expect(pre.resample).toBe(4)
     const back = await importHfImageGpt(dir)
     expect(back.model.config.resample).toBe('box')
+    // mirror: false travels as tessera_mirror in config.json (absent when true, HF's own keys untouched)
+    expect(back.model.config.mirror).toBe(false)
+    expect(JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).tessera_mirror).toBe(false)
 
     expect(tokenCacheKey(model.palette, 8)).toBe(tokenCacheKey(model.palette, 8, 'linear'))
     expect(tokenCacheKey(model.palette, 8, 'box')).not.toBe(tokenCacheKey(model.palette, 8))

@@ -99,7 +99,19 @@ export async function importHfImageGpt(folder: string): Promise<ImportResult> {
 
   const side = sideFrom(pre, nPositions)
   const resample = resampleFrom(pre.resample)
-  const config: PixelGptConfig = { side, paletteSize: K, width, layers, heads, innerWidth, eps, numClasses: conditionClasses.length, ...(resample === 'linear' ? {} : { resample }) }
+  if (cfg.tessera_mirror !== undefined && typeof cfg.tessera_mirror !== 'boolean') throw new InteropError(`config.json has tessera_mirror ${JSON.stringify(cfg.tessera_mirror)}; it must be true or false.`)
+  const config: PixelGptConfig = {
+    side,
+    paletteSize: K,
+    width,
+    layers,
+    heads,
+    innerWidth,
+    eps,
+    numClasses: conditionClasses.length,
+    ...(resample === 'linear' ? {} : { resample }),
+    ...(cfg.tessera_mirror === false ? { mirror: false } : {})
+  }
 
   // Attention-mask buffers of old checkpoints (often bool or uint8) are skipped unread.
   const isBuffer = (n: string): boolean => /(^|\.)attn\.(bias|masked_bias)$/.test(n)
@@ -255,6 +267,7 @@ export async function exportHfImageGpt(model: PixelGptModel, folder: string): Pr
     config.label2id = Object.fromEntries(model.classes.map((l, i) => [l, i]))
   }
   if (c.numClasses > 0) config.tessera_condition_labels = model.conditionClasses
+  if (c.mirror === false) config.tessera_mirror = false
   const clusters: number[][] = []
   for (let k = 0; k < c.paletteSize; k++) clusters.push([...model.palette.subarray(k * 3, k * 3 + 3)])
   const pre = {

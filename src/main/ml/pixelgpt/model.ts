@@ -25,6 +25,11 @@ export interface PixelGptConfig {
    * the resample of the pixels it was pretrained on; fine-tunes inherit it with the config.
    */
   resample?: ResampleKernel
+  /**
+   * false when a left-right mirror image means something else in the model's domain (digits,
+   * letters): fine-tunes then augment with shifts only. Absent = mirroring is a safe augmentation.
+   */
+  mirror?: boolean
 }
 
 export interface PixelGptModel {

@@ -38,6 +38,7 @@ interface TrainFlags {
   batchSize?: number | 'all'
   weightDecay?: number
   augment: boolean
+  flip?: boolean
   balanced?: boolean
   seed?: number
   name?: string
@@ -75,6 +76,8 @@ export function registerTrainCommand(program: Command, h: TrainCliHelpers): void
     )
     .addOption(new Option('--weight-decay <x>', 'weight decay').argParser(num('--weight-decay')))
     .option('--no-augment', 'no token-space flips and shifts')
+    .option('--flip', 'mirror flips in the augmentation even if the base model says its images are not mirror-symmetric')
+    .option('--no-flip', 'shifts only: no mirror flips in the augmentation')
     .option('--balanced', 'class-balanced sampling')
     .addOption(new Option('--seed <s>', 'seed of split, data order and initialisation').argParser(whole('--seed', 0)))
     .option('--name <name>', 'name of the new model')
@@ -97,6 +100,7 @@ export function registerTrainCommand(program: Command, h: TrainCliHelpers): void
           base: o.base,
           objective: o.objective ?? 'auto',
           augment: o.augment,
+          ...(o.flip !== undefined ? { flip: o.flip } : {}),
           ...(o.optimizer ? { optimizer: o.optimizer } : {}),
           ...(o.lr !== undefined ? { lr: o.lr } : {}),
           ...(o.steps !== undefined ? { steps: o.steps } : {}),

@@ -296,7 +296,8 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       layers: c0.layers,
       width: c0.width,
       parameters: parameterCount(base),
-      device
+      device,
+      ...(c0.mirror === false ? { mirror: false } : {})
     })
   const classify = plan.objective !== 'generative'
   // Items each part uses: labelled ones for classification objectives.
@@ -422,7 +423,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       idx.forEach((k, b) => {
         const item = trainSet[k]!
         img.set(cache.get(item))
-        if (plan.augment) augmentTokens(img, c.side, { flip: true, shift: 1 }, rng)
+        if (plan.augment) augmentTokens(img, c.side, { flip: plan.flip !== false, shift: 1 }, rng)
         labels[b] = BigInt(Math.max(0, item.label))
         if (plan.objective === 'generative') {
           const cond = plan.conditional && item.label >= 0 && rng.next() >= plan.uncondRate

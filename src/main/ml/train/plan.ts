@@ -16,6 +16,8 @@ export interface TrainRequest {
   batchSize?: number | 'all'
   weightDecay?: number
   augment?: boolean
+  /** Left-right flips in the augmentation; default: the base model's `mirror` (true when it does not say). */
+  flip?: boolean
   balanced?: boolean
   seed?: number
   name?: string
@@ -46,6 +48,8 @@ export interface TrainPlan {
   weightDecay: number
   clipNorm: number | null
   augment: boolean
+  /** Flips are part of the augmentation (absent in plans of older checkpoints: true). */
+  flip?: boolean
   balanced: boolean
   seed: number
   evalEvery: number
@@ -68,6 +72,8 @@ export interface PlanFacts {
   width: number
   parameters: number
   device: string
+  /** The base model's config.mirror: false when mirror images mean something else (digits). */
+  mirror?: boolean
 }
 
 /** 24k, 1.3M, 76M: parameter counts in words. */
@@ -125,6 +131,7 @@ export function makePlan(r: TrainRequest, f: PlanFacts): TrainPlan {
     weightDecay: r.weightDecay ?? (optimizer === 'adamw' ? (objective === 'probe' ? 1e-4 : 0.01) : 0),
     clipNorm: r.clipNorm ?? (optimizer === 'adamw' ? 1 : null),
     augment: objective === 'probe' ? false : (r.augment ?? true),
+    flip: r.flip ?? f.mirror !== false,
     balanced: r.balanced ?? false,
     seed: r.seed ?? 0,
     evalEvery,
@@ -139,6 +146,7 @@ export function makePlan(r: TrainRequest, f: PlanFacts): TrainPlan {
   plan.reason =
     `Training ${why}: ${plan.optimizer === 'adamw' ? 'AdamW' : 'SGD'} at lr ${plan.lr}` +
     `${plan.objective === 'probe' ? ` on layer ${plan.layer} features` : ''}, batch ${plan.batchSize}, ${plan.steps} step${plan.steps === 1 ? '' : 's'}` +
-    `${plan.patience ? `, stopping early after ${plan.patience} validations without improvement` : ''}.`
+    `${plan.patience ? `, stopping early after ${plan.patience} validations without improvement` : ''}` +
+    `${plan.augment && !plan.flip && r.flip === undefined ? '; augmented by shifts only, since the base model is for images whose mirror image means something else' : ''}.`
   return plan
 }

@@ -45,13 +45,15 @@ interface Advanced {
   batchSize: string
   weightDecay: string
   augment: boolean
+  /** '' = the base model's default (no flips for models whose images are not mirror-symmetric). */
+  flip: '' | 'on' | 'off'
   balanced: boolean
   seed: string
   name: string
   layer: string
 }
 
-const initialAdvanced: Advanced = { objective: 'auto', optimizer: '', lr: '', steps: '', batchSize: '', weightDecay: '', augment: true, balanced: false, seed: '', name: '', layer: '' }
+const initialAdvanced: Advanced = { objective: 'auto', optimizer: '', lr: '', steps: '', batchSize: '', weightDecay: '', augment: true, flip: '', balanced: false, seed: '', name: '', layer: '' }
 
 interface LivePoint {
   step: number
@@ -83,6 +85,7 @@ function num(v: string): number | undefined {
 export function buildStartInput(dataset: string, base: string, a: Advanced): StartInput {
   const out: StartInput = { dataset, base, objective: a.objective, augment: a.augment }
   if (a.optimizer) out.optimizer = a.optimizer
+  if (a.augment && a.flip) out.flip = a.flip === 'on'
   const lr = num(a.lr)
   if (lr !== undefined) out.lr = lr
   const steps = num(a.steps)
@@ -272,6 +275,11 @@ export function TrainPanel() {
                 <TextField size="small" label="Seed" value={adv.seed} onChange={(e) => set('seed', e.target.value)} placeholder="0" />
                 <TextField size="small" label="New model name" value={adv.name} onChange={(e) => set('name', e.target.value)} placeholder="auto" />
                 <FormControlLabel control={<Switch checked={adv.augment} onChange={(e) => set('augment', e.target.checked)} />} label="Flip / shift augmentation" />
+                <TextField select size="small" label="Mirror flips" value={adv.flip} disabled={!adv.augment} onChange={(e) => set('flip', e.target.value as Advanced['flip'])} slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': 'train-flip' } as object }, inputLabel: { shrink: true } }}>
+                  <MenuItem value="">as the base model says</MenuItem>
+                  <MenuItem value="on">on</MenuItem>
+                  <MenuItem value="off">off (shifts only)</MenuItem>
+                </TextField>
                 <FormControlLabel control={<Switch checked={adv.balanced} onChange={(e) => set('balanced', e.target.checked)} />} label="Class-balanced batches" />
               </Box>
             </AccordionDetails>

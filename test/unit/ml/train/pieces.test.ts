@@ -114,6 +114,17 @@ describe('auto plan', () => {
     expect(probe.reason).toMatch(/^Training a linear probe, because 90 labelled images are too few/)
     expect(makePlan({ dataset: 'd', base: 'm' }, { ...facts, trainCount: 3000, trainClasses: 3, labelledTrain: 3000 }).objective).toBe('joint')
   })
+  it("flips follow the base model's mirror unless the request says otherwise, and the sentence says why", () => {
+    const labelled = { ...facts, trainCount: 3000, trainClasses: 3, labelledTrain: 3000 }
+    expect(makePlan({ dataset: 'd', base: 'm' }, labelled).flip).toBe(true)
+    const digits = makePlan({ dataset: 'd', base: 'm' }, { ...labelled, mirror: false })
+    expect(digits).toMatchObject({ augment: true, flip: false })
+    expect(digits.reason).toMatch(/shifts only, since the base model is for images whose mirror image means something else\.$/)
+    const asked = makePlan({ dataset: 'd', base: 'm', flip: true }, { ...labelled, mirror: false })
+    expect(asked.flip).toBe(true)
+    expect(asked.reason).not.toMatch(/shifts only/)
+    expect(makePlan({ dataset: 'd', base: 'm', flip: false }, labelled).flip).toBe(false)
+  })
   it('one class cannot be classified', () => {
     expect(() => makePlan({ dataset: 'd', base: 'm', objective: 'classify' }, { ...facts, trainClasses: 1, labelledTrain: 50 })).toThrow(/only one class/)
   })
