@@ -79,5 +79,5 @@ export function mediaFile(context: AppContext, kind: 'media' | 'thumbs', sha: st
       return null
     }
   } else if (!existsSync(abs)) return null
-  return { path: abs, mime: kind === 'media' ? row.mime : 'image/webp' }
+  return { path: abs, mime: kind === 'media' ? row.mime : rel.endsWith('.jpg') ? 'image/jpeg' : 'image/webp' }
 }

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
+import { mediaFile } from '../../../src/main/host/static-files'
 import { describeFsError } from '../../../src/main/datasets/scan'
 import { type ImportResult, type Job, type MethodInput } from '../../../src/shared/contract'
 import { setupServices } from '../../helpers/services'
@@ -36,6 +37,24 @@ async function importAndWait(s: ReturnType<typeof setup>, input: MethodInput<'da
 const byName = <T extends { name: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.name < b.name ? -1 : 1))
 
 describe('datasets.import', () => {
+  it('thumbnails: JPEG for opaque images, WebP keeping the transparency of images with alpha', async () => {
+    const s = setup()
+    const half = Buffer.alloc(40 * 30 * 4)
+    for (let i = 0; i < 40 * 30; i++) half.set([200, 30, 30, i % 40 < 20 ? 255 : 0], i * 4)
+    put(s.src, 'clear.png', await sharp(half, { raw: { width: 40, height: 30, channels: 4 } }).png().toBuffer())
+    put(s.src, 'photo.jpg', await picture(9, 'jpeg'))
+    await importAndWait(s, { name: 'Thumbs', source: s.src })
+    const items = byName((await s.call('items.list', { dataset: 'Thumbs', limit: 10 })).items)
+    const [clear, photo] = items.map((i) => s.ctx.repos.media.get(i.sha256)!)
+    expect(clear!.thumb_path).toMatch(/\.webp$/)
+    expect(photo!.thumb_path).toMatch(/\.jpg$/)
+    const t = await sharp(s.ctx.library.resolveInside(clear!.thumb_path!)).raw().toBuffer({ resolveWithObject: true })
+    expect(t.info.channels).toBe(4)
+    expect(t.data[3]).toBe(255) // left half opaque
+    expect(t.data[(t.info.width - 1) * 4 + 3]).toBe(0) // right half transparent
+    expect((await sharp(s.ctx.library.resolveInside(photo!.thumb_path!)).metadata()).format).toBe('jpeg')
+  })
+
   it('folder tree: classes from folders, splits from train/val/test, duplicates stored once, every format', async () => {
     const s = setup()
     put(s.src, 'train/cat/c1.png', await picture(1, 'png'))
@@ -67,14 +86,17 @@ describe('datasets.import', () => {
       ['val/cat/c3.tiff', 'cat', 'val', 'tiff', 'human'],
       ['val/dog/d3.avif', 'dog', 'val', 'avif', 'human']
     ])
-    // Files are in the content-addressed store with webp thumbnails.
+    // Files are in the content-addressed store with thumbnails: JPEG when opaque, WebP with alpha.
     const lib = s.ctx.library
     for (const item of page.items) {
       const media = s.ctx.repos.media.get(item.sha256)!
       expect(media.path).toBe(`media/${item.sha256.slice(0, 2)}/${item.sha256}.${media.path.split('.').pop()}`)
       expect(existsSync(lib.resolveInside(media.path))).toBe(true)
       const thumb = await sharp(lib.resolveInside(media.thumb_path!)).metadata()
-      expect(thumb.format).toBe('webp')
+      const alpha = (await sharp(lib.resolveInside(media.path), { pages: 1 }).metadata()).hasAlpha
+      expect(thumb.format).toBe(alpha ? 'webp' : 'jpeg')
+      expect(media.thumb_path!.endsWith(alpha ? '.webp' : '.jpg')).toBe(true)
+      expect(mediaFile(s.ctx, 'thumbs', item.sha256)?.mime).toBe(alpha ? 'image/webp' : 'image/jpeg')
       expect(Math.max(thumb.width, thumb.height)).toBeLessThanOrEqual(256)
       expect(item.referenced).toBe(false)
     }
