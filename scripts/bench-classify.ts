@@ -1,9 +1,10 @@
-// npm run bench:classify [-- --count N] [-- --batch B] [-- --side PX]
+// npm run bench:classify [-- --count N] [-- --batch B] [-- --side PX] [-- --resample box|linear]
 // End-to-end images/s of a classify job (walk, read, hash, decode + resize + tokenize, model,
 // results written to the library, CSV) on N generated JPEGs, against the model's pure inference
 // rate on the same images pre-decoded (model input tensors in memory), in the same run.
 // Default: 5000 images of 64x48 with a randomly initialised ImageGPT classifier of the built-in
-// tessera-digits' size (14x14, width 128, 4 layers; weights do not matter for speed), a model
+// tessera-digits' size and resample (14x14, width 128, 4 layers, box; weights do not matter for
+// speed; `--resample linear` for sharp's linear kernel, the Hugging Face default), a model
 // whose forward pass costs more than a decode, as real ones do. `--model-side S --model-width W
 // --model-layers L` picks another size; `--model-side 0` uses the 8x8 fixture classifier
 // (imagegpt-tiny-cls), which is cheaper than decoding a JPEG, so there the ratio measures the
@@ -26,6 +27,14 @@ function arg(name: string, def: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : def
 }
 
+/** --resample box|linear: how the model resizes (default box, as the built-in tessera-digits declares). */
+function resampleArg(): 'box' | 'linear' {
+  const i = process.argv.indexOf('--resample')
+  const v = i >= 0 ? process.argv[i + 1] : 'box'
+  if (v !== 'box' && v !== 'linear') throw new Error('--resample must be box or linear')
+  return v
+}
+
 async function main(): Promise<void> {
   const count = arg('count', 5000)
   const batch = arg('batch', 32)
@@ -40,10 +49,11 @@ async function main(): Promise<void> {
     if (mSide > 0) {
       const width = arg('model-width', 128)
       const layers = arg('model-layers', 4)
-      const m = initPixelGpt({ side: mSide, paletteSize: 16, width, layers, heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: 0 }, { seed: 1, lmHead: false, classes: ['a', 'b', 'c', 'd'] })
+      const resample = resampleArg()
+      const m = initPixelGpt({ side: mSide, paletteSize: 16, width, layers, heads: 4, innerWidth: 4 * width, eps: 1e-5, numClasses: 0, ...(resample === 'linear' ? {} : { resample }) }, { seed: 1, lmHead: false, classes: ['a', 'b', 'c', 'd'] })
       modelDir = path.join(tmp, 'bench-model')
       await exportHfImageGpt(m, modelDir)
-      modelLabel = `random ImageGPT classifier (${mSide}x${mSide}, width ${width}, ${layers} layers, 4 labels)`
+      modelLabel = `random ImageGPT classifier (${mSide}x${mSide}, width ${width}, ${layers} layers, 4 labels, ${resample} resample)`
     }
     const model = await ctx.models.import(modelDir, { name: 'bench-cls' })
     const src = path.join(tmp, 'images')

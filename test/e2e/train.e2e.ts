@@ -62,6 +62,11 @@ describe.skipIf(!found.chromium)('Train panel (Chromium)', () => {
     await page.getByRole('option', { name: 'joint' }).click()
     await page.getByLabel('Steps').fill('40')
     await page.getByLabel('Batch size (or all)').fill('8')
+    // The mirror-flips choice defaults to the base model's word; pick "off" explicitly.
+    await page.getByTestId('train-flip').click()
+    await page.getByRole('option', { name: 'off (shifts only)' }).click()
+    await expect(page.getByTestId('train-flip').textContent()).resolves.toBe('off (shifts only)')
+    await page.screenshot({ path: screenshotPath('train-advanced-light'), fullPage: true })
     await page.getByTestId('train-start').click()
     await expect.poll(() => page.getByTestId('train-history').locator('tbody tr').count(), { timeout: 20_000 }).toBe(2)
     await expect.poll(() => state.textContent(), { timeout: 120_000 }).toBe('done')
