@@ -347,6 +347,11 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   }
   const c = model.config
   const classToIndex = (label: number): number => model.conditionClasses.indexOf(view.classes[label]!)
+  // Generation sequences start with the item's class token when the model is class-conditional:
+  // generative training adds the dataset's classes as conditioning rows; the joint objective
+  // uses the rows a conditional base model already has (matched by class name), so its
+  // generative half keeps class-conditional generation working.
+  const conditionalStarts = plan.conditional || (plan.objective === 'joint' && model.config.numClasses > 0)
 
   // Probe: features of the chosen layer, extracted once.
   let feats: { train: Float32Array; val: Float32Array; test: Float32Array } | null = null
@@ -417,30 +422,37 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
         return { features: hostTensor('float32', [B, c.width], x), labels: hostTensor('int64', [B], BigInt64Array.from(idx.map((k) => BigInt(trainSet[k]!.label)))) }
       }
       const img = new Int32Array(T)
-      const ids = new BigInt64Array(B * T)
-      const targets = new BigInt64Array(B * (plan.objective === 'joint' ? T - 1 : T))
+      const joint = plan.objective === 'joint'
+      // joint: two rows per item, interleaved (its pixels, then its generation sequence).
+      const ids = new BigInt64Array((joint ? 2 : 1) * B * T)
+      const targets = new BigInt64Array(B * T)
       const labels = new BigInt64Array(B)
+      /** The start token of an item's generation sequence: its class (a share of SOS kept) or SOS. */
+      const startOf = (item: TrainItem): number => {
+        const ci = conditionalStarts && item.label >= 0 ? classToIndex(item.label) : -1
+        return ci >= 0 && rng.next() >= plan.uncondRate ? classToken(c, ci) : sosToken(c)
+      }
       idx.forEach((k, b) => {
         const item = trainSet[k]!
         img.set(cache.get(item))
         if (plan.augment) augmentTokens(img, c.side, { flip: plan.flip !== false, shift: 1 }, rng)
         labels[b] = BigInt(Math.max(0, item.label))
-        if (plan.objective === 'generative') {
-          const cond = plan.conditional && item.label >= 0 && rng.next() >= plan.uncondRate
-          ids[b * T] = BigInt(cond ? classToken(c, classToIndex(item.label)) : sosToken(c))
+        if (plan.objective === 'generative' || joint) {
+          const row = joint ? (2 * b + 1) * T : b * T
+          ids[row] = BigInt(startOf(item))
           for (let t = 0; t < T; t++) {
-            if (t > 0) ids[b * T + t] = BigInt(img[t - 1]!)
+            if (t > 0) ids[row + t] = BigInt(img[t - 1]!)
             targets[b * T + t] = BigInt(img[t]!)
           }
-        } else {
-          for (let t = 0; t < T; t++) ids[b * T + t] = BigInt(img[t]!)
-          if (plan.objective === 'joint') for (let t = 1; t < T; t++) targets[b * (T - 1) + t - 1] = BigInt(img[t]!)
+        }
+        if (plan.objective !== 'generative') {
+          const row = joint ? 2 * b * T : b * T
+          for (let t = 0; t < T; t++) ids[row + t] = BigInt(img[t]!)
         }
       })
-      const out: Record<string, HostTensor> = { ids: hostTensor('int64', [B, T], ids) }
-      if (plan.objective === 'generative') out.targets = hostTensor('int64', [B, T], targets)
-      else out.labels = hostTensor('int64', [B], labels)
-      if (plan.objective === 'joint') out.targets = hostTensor('int64', [B, T - 1], targets)
+      const out: Record<string, HostTensor> = { ids: hostTensor('int64', [(joint ? 2 : 1) * B, T], ids) }
+      if (plan.objective === 'generative' || joint) out.targets = hostTensor('int64', [B, T], targets)
+      if (plan.objective !== 'generative') out.labels = hostTensor('int64', [B], labels)
       return out
     }
 
@@ -529,7 +541,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const startStep = cp.step
     const elapsedBefore = cp.elapsedS
     let lastCkpt = Date.now()
-    const tokensPerStep = plan.objective === 'probe' ? plan.batchSize : plan.batchSize * T
+    const tokensPerStep = plan.objective === 'probe' ? plan.batchSize : plan.batchSize * T * (plan.objective === 'joint' ? 2 : 1)
     while (cp.step < plan.steps && !cp.stoppedEarly) {
       if (ctx.signal.aborted) {
         await saveCheckpoint()

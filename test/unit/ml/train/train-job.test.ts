@@ -115,12 +115,27 @@ describe('train job', () => {
     expect(model.conditionClasses).toEqual(CLASSES)
     expect(model.config.numClasses).toBe(3)
 
+    // A joint fine-tune of that class-conditional model trains its conditioning rows too (its
+    // generative half starts sequences with the item's class token) and keeps them.
+    const jc = await run(c, { dataset: 'shapes', base: r.modelId, objective: 'joint', steps: 3, batchSize: 4, lr: 1e-2, patience: 0, name: 'joint-of-conditional' })
+    expect(jc.state, jc.error ?? '').toBe('done')
+    const tuned = (await c.models.load((jc.result as TrainResult).modelId)).model
+    expect(tuned.conditionClasses).toEqual(CLASSES)
+    const K = model.config.paletteSize
+    const C = model.config.width
+    const rowDelta = (row: number): number => {
+      const a = model.weights.get('transformer.wte.weight')!.data.subarray(row * C, row * C + C)
+      const b = tuned.weights.get('transformer.wte.weight')!.data.subarray(row * C, row * C + C)
+      return Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)))
+    }
+    for (let k = 0; k < 3; k++) expect(rowDelta(K + 1 + k)).toBeGreaterThan(1e-4)
+
     // Through the contract: three runs, newest first, each with its history and test metrics.
     const dispatch = createDispatcher(createServices(c))
     const listed = await dispatch('train.runs', {})
     expect(listed.ok).toBe(true)
     const runs = (listed as { ok: true; value: TrainRunInfo[] }).value
-    expect(runs.map((x) => x.objective).sort()).toEqual(['classify', 'generative', 'joint'])
+    expect(runs.map((x) => x.objective).sort()).toEqual(['classify', 'generative', 'joint', 'joint'])
     for (const x of runs) {
       expect(x.state).toBe('done')
       expect(x.history.length).toBeGreaterThan(0)
