@@ -12,6 +12,7 @@ import StarIcon from '@mui/icons-material/Star'
 import type { GalleryItem, MethodInput } from '../../../shared/contract'
 import { callOrThrow, queryKey, useApi } from '../api/hooks'
 import { mediaUrl, pixelated } from './recall'
+import { useElementWidth } from '../components/useElementWidth'
 
 const PAGE = 200
 const CELL = 128
@@ -70,15 +71,7 @@ export function GalleryGrid({
 }) {
   const api = useApi()
   const scrollRef = useRef<HTMLDivElement>(null)
-  const [width, setWidth] = useState(800)
-  useEffect(() => {
-    const el = scrollRef.current
-    if (!el) return
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth))
-    ro.observe(el)
-    setWidth(el.clientWidth)
-    return () => ro.disconnect()
-  }, [])
+  const width = useElementWidth(scrollRef)
   const columns = Math.max(1, Math.floor((width - 8 + GAP) / (CELL + GAP)))
   const [total, setTotal] = useState<number | null>(null)
   const virtualizer = useVirtualizer({

@@ -11,6 +11,7 @@ import Typography from '@mui/material/Typography'
 import CheckCircleIcon from '@mui/icons-material/CheckCircle'
 import type { ClassInfo, PredictedItem } from '../../../shared/contract'
 import { SPLIT_COLORS, mediaUrl, thumbUrl } from '../panels/datasets/format'
+import { useElementWidth } from '../components/useElementWidth'
 
 export const CELL = 128
 const GAP = 8
@@ -93,19 +94,11 @@ function Cell({ item, classes, current, selected }: { item: PredictedItem; class
 export function LabelGrid(props: GridProps) {
   const { total, loaded, classes, cursor, selected, onVisible, onColumns, onClick, onBand, onOpen } = props
   const scrollRef = useRef<HTMLDivElement>(null)
-  const [width, setWidth] = useState(800)
+  const width = useElementWidth(scrollRef)
   const [band, setBand] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null)
   const drag = useRef<{ x: number; y: number; add: boolean; moved: boolean } | null>(null)
   const suppressClick = useRef(false)
 
-  useEffect(() => {
-    const el = scrollRef.current
-    if (!el) return
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth))
-    ro.observe(el)
-    setWidth(el.clientWidth)
-    return () => ro.disconnect()
-  }, [])
 
   const columns = Math.max(1, Math.floor((width - 2 * PAD + GAP) / (CELL + GAP)))
   useEffect(() => onColumns(columns), [columns, onColumns])

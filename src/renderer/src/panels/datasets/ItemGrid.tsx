@@ -17,6 +17,7 @@ import { callOrThrow, queryKey, useApi } from '../../api/hooks'
 import { OptionSelect } from '../../components/common'
 import { ItemDetail } from './ItemDetail'
 import { SPLIT_COLORS, thumbUrl } from './format'
+import { useElementWidth } from '../../components/useElementWidth'
 
 const PAGE = 120
 const CELL = 136
@@ -145,18 +146,10 @@ export function Thumb({ item, selected, onClick, size = CELL }: { item: DatasetI
 export function ItemGrid({ dataset, initialFilters }: { dataset: Dataset; initialFilters?: ItemFilters }) {
   const api = useApi()
   const [filters, setFilters] = useState<ItemFilters>(initialFilters ?? { sort: 'name' })
-  const [width, setWidth] = useState(800)
   const [selected, setSelected] = useState<DatasetItem | null>(null)
   const scrollRef = useRef<HTMLDivElement>(null)
+  const width = useElementWidth(scrollRef)
 
-  useEffect(() => {
-    const el = scrollRef.current
-    if (!el) return
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth))
-    ro.observe(el)
-    setWidth(el.clientWidth)
-    return () => ro.disconnect()
-  }, [])
 
   const columns = Math.max(1, Math.floor((width - 16 + GAP) / (CELL + GAP)))
   const [total, setTotal] = useState<number | null>(null)
