@@ -19,6 +19,7 @@ import { MediaRepo, mediaFilePath } from '../library/media'
 import { nowIso } from '../library/util'
 import { hasLmHead } from '../ml/pixelgpt/model'
 import { type ModelRegistry } from '../models/registry'
+import { hashWords, popcount32 } from '../datasets/phash'
 import { DEFAULT_L2, centeredUnitRows, confidentLearning, neighbourScan, outOfFoldProbabilities, robustZ, standardize } from './math'
 import { type ScoreRow, CurationStore } from './store'
 
@@ -36,6 +37,9 @@ export interface CurateResult {
 }
 
 const BATCH = 32
+
+/** Largest perceptual-hash (pHash) distance, in bits of 64, at which two feature near-duplicates may link. */
+export const PHASH_GATE = 24
 
 export const CURATION_DEFAULTS = { folds: 5, seed: 0, l2: DEFAULT_L2, neighbours: 5, outlierZ: 3.5, duplicateThreshold: 0.995 } as const
 
@@ -167,9 +171,19 @@ export function curateJobKind(deps: { library: Library; bus: EventBus; models: (
 
       // 3. Feature outliers and near-duplicates.
       progress({ phase: 'neighbours', done: 0, total: n })
+      // Two images the model finds alike must also look roughly alike: a link needs the two
+      // perceptual hashes within PHASH_GATE bits (copies, resizes and recompressions differ in a
+      // few; unrelated images in about 32 of 64). Without it, two noise pictures, both far out
+      // of the model's distribution, landed at feature similarity 0.9955 with tessera-digits.
+      const phash = rows.map((r) => (r.phash ? hashWords(r.phash) : null))
       const scan = await neighbourScan(centeredUnitRows(x, n, D), n, D, {
         k: p.neighbours,
         threshold: p.duplicateThreshold,
+        link: (i, j) => {
+          const a = phash[i]
+          const b = phash[j]
+          return !a || !b || popcount32((a[0] ^ b[0]) >>> 0) + popcount32((a[1] ^ b[1]) >>> 0) <= PHASH_GATE
+        },
         tick: async (row) => {
           signal.throwIfAborted()
           progress({ phase: 'neighbours', done: row, total: n })

@@ -366,7 +366,12 @@ export interface NeighbourScan {
  * each row, and groups of rows at cosine similarity >= `threshold`. O(n^2 d): about a second
  * per 3k rows of 128 features here.
  */
-export async function neighbourScan(unit: Float64Array, n: number, d: number, opts: { k: number; threshold: number; tick?: (row: number) => void | Promise<void> }): Promise<NeighbourScan> {
+export async function neighbourScan(
+  unit: Float64Array,
+  n: number,
+  d: number,
+  opts: { k: number; threshold: number; tick?: (row: number) => void | Promise<void>; /** Pairs above the threshold link only when this agrees. */ link?: (i: number, j: number) => boolean }
+): Promise<NeighbourScan> {
   const k = Math.max(1, Math.min(opts.k, n - 1))
   // Per row, the k largest similarities so far (unsorted, with the index of the smallest).
   const top = new Float64Array(n * k).fill(-Infinity)
@@ -396,7 +401,7 @@ export async function neighbourScan(unit: Float64Array, n: number, d: number, op
       for (let t = 0; t < d; t++) s += (unit[ri + t] as number) * (unit[rj + t] as number)
       offer(i, s)
       offer(j, s)
-      if (s >= opts.threshold) {
+      if (s >= opts.threshold && (!opts.link || opts.link(i, j))) {
         const a = find(i)
         const b = find(j)
         if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)

@@ -71,17 +71,19 @@ export class CurationStore {
   }
 
   /** Cached features of the dataset's items with their effective label (human, else model), in item id order. */
-  features(datasetId: string, modelId: string, layer: number): (FeatureRow & { classId: string | null })[] {
+  /** Each item's stored features with its label and its perceptual hash (null when the file has none). */
+  features(datasetId: string, modelId: string, layer: number): (FeatureRow & { classId: string | null; phash: string | null })[] {
     const rows = this.db
       .prepare(
-        `SELECT f.item_id AS itemId, f.features AS features, f.bits_per_token AS bits, coalesce(h.class_id, m.class_id) AS classId
+        `SELECT f.item_id AS itemId, f.features AS features, f.bits_per_token AS bits, coalesce(h.class_id, m.class_id) AS classId, mi.phash AS phash
          FROM curation_features f JOIN items i ON i.id = f.item_id
+         LEFT JOIN media_info mi ON mi.sha256 = i.sha256
          LEFT JOIN labels h ON h.item_id = i.id AND h.source = 'human'
          LEFT JOIN labels m ON m.item_id = i.id AND m.source = 'model'
          WHERE i.dataset_id = ? AND f.model_id = ? AND f.layer = ? ORDER BY i.id`
       )
-      .all(datasetId, modelId, layer) as { itemId: string; features: Buffer; bits: number | null; classId: string | null }[]
-    return rows.map((r) => ({ itemId: r.itemId, features: fromBlob(r.features), bitsPerToken: r.bits, classId: r.classId }))
+      .all(datasetId, modelId, layer) as { itemId: string; features: Buffer; bits: number | null; classId: string | null; phash: string | null }[]
+    return rows.map((r) => ({ itemId: r.itemId, features: fromBlob(r.features), bitsPerToken: r.bits, classId: r.classId, phash: r.phash }))
   }
 
   startRun(runId: string, datasetId: string, modelId: string, modelName: string, params: CurationParams): void {

@@ -160,6 +160,14 @@ describe('neighbour scan', () => {
     expect(r.groups[1]!.minSimilarity).toBeCloseTo(Math.cos((2 * Math.PI) / 180), 12)
   })
 
+  it('links a pair above the threshold only when the link check agrees', async () => {
+    const unit = Float64Array.from([1, 0, 1, 0, 1, 0])
+    expect((await neighbourScan(unit, 3, 2, { k: 1, threshold: 0.99 })).groups.map((g) => g.rows)).toEqual([[0, 1, 2]])
+    // 0-1 and 1-2 refused: 0 and 2 still link directly.
+    const r = await neighbourScan(unit, 3, 2, { k: 1, threshold: 0.99, link: (i, j) => !(i === 0 && j === 1) && !(i === 1 && j === 2) })
+    expect(r.groups.map((g) => g.rows)).toEqual([[0, 2]])
+  })
+
   it('centres rows before normalising them', () => {
     const u = centeredUnitRows(Float64Array.from([1, 1, 3, 1]), 2, 2)
     expect([...u]).toEqual([-1, 0, 1, 0])

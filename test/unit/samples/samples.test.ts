@@ -3,7 +3,7 @@
 // a reset adds back only what was removed (labels the user changed stay; a deleted sample dataset
 // comes back without touching the other).
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -83,7 +83,8 @@ describe('sample library', () => {
     // The pretraining run record travels with the built-in model (loss curve for the card).
     const training = digits.lineage.training as { curve: { step: number; loss: number }[] }
     expect(training.curve.length).toBeGreaterThan(10)
-    expect(training.curve.at(-1)!.step).toBe(3000)
+    const summary = JSON.parse(readFileSync(join(src.modelsDir, 'tessera-digits', 'pretrain-summary.json'), 'utf8')) as { steps: number }
+    expect(training.curve.at(-1)!.step).toBe(summary.steps)
 
     const mnist = first.ctx.repos.datasets.get(MNIST.name)
     expect(mnist.itemCount).toBe(mnistShipped)
