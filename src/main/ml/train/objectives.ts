@@ -46,8 +46,10 @@ export function jointStep(c: PixelGptConfig, classes: number, opts: TrainOptions
 export function jointLosses(g: Graph, c: PixelGptConfig, classes: number): { clf: Value; gen: Value } {
   const T = seqLen(c)
   const v = forwardInto(g, c, { classLabels: classes, logits: true })
-  const labels = g.input('labels', 'int64', ['B'])
-  const targets = g.input('targets', 'int64', ['B', T])
+  // The forward's batch dimension 'B' counts rows (two per item): the per-item inputs get their
+  // own dimension name, or ONNX Runtime's planner would take them for the same size and warn.
+  const labels = g.input('labels', 'int64', ['items'])
+  const targets = g.input('targets', 'int64', ['items', T])
   // (2B, N) -> (B, 2, N) -> the pixel rows; (2B, T, K) -> (B, 2, T, K) -> the generation rows.
   const N = classes
   const K = c.paletteSize

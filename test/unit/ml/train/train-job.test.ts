@@ -116,8 +116,9 @@ describe('train job', () => {
     expect(model.config.numClasses).toBe(3)
 
     // A joint fine-tune of that class-conditional model trains its conditioning rows too (its
-    // generative half starts sequences with the item's class token) and keeps them.
-    const jc = await run(c, { dataset: 'shapes', base: r.modelId, objective: 'joint', steps: 3, batchSize: 4, lr: 1e-2, patience: 0, name: 'joint-of-conditional' })
+    // generative half starts sequences with the item's class token) and keeps them. Four steps of
+    // eight over the train items (epoch order) reach every class; no SOS starts.
+    const jc = await run(c, { dataset: 'shapes', base: r.modelId, objective: 'joint', steps: 4, batchSize: 8, lr: 1e-2, patience: 0, uncondRate: 0, name: 'joint-of-conditional' })
     expect(jc.state, jc.error ?? '').toBe('done')
     const tuned = (await c.models.load((jc.result as TrainResult).modelId)).model
     expect(tuned.conditionClasses).toEqual(CLASSES)
