@@ -19,7 +19,7 @@ import { MediaRepo, mediaFilePath } from '../library/media'
 import { nowIso } from '../library/util'
 import { hasLmHead } from '../ml/pixelgpt/model'
 import { type ModelRegistry } from '../models/registry'
-import { hashWords, popcount32 } from '../datasets/phash'
+import { hammingAt, hashWords } from '../datasets/phash'
 import { DEFAULT_L2, centeredUnitRows, confidentLearning, neighbourScan, outOfFoldProbabilities, robustZ, standardize } from './math'
 import { type ScoreRow, CurationStore } from './store'
 
@@ -175,15 +175,17 @@ export function curateJobKind(deps: { library: Library; bus: EventBus; models: (
       // perceptual hashes within PHASH_GATE bits (copies, resizes and recompressions differ in a
       // few; unrelated images in about 32 of 64). Without it, two noise pictures, both far out
       // of the model's distribution, landed at feature similarity 0.9955 with tessera-digits.
-      const phash = rows.map((r) => (r.phash ? hashWords(r.phash) : null))
+      const words = new Uint32Array(2 * n)
+      const hashed = new Uint8Array(n)
+      rows.forEach((r, i) => {
+        if (!r.phash) return
+        words.set(hashWords(r.phash), 2 * i)
+        hashed[i] = 1
+      })
       const scan = await neighbourScan(centeredUnitRows(x, n, D), n, D, {
         k: p.neighbours,
         threshold: p.duplicateThreshold,
-        link: (i, j) => {
-          const a = phash[i]
-          const b = phash[j]
-          return !a || !b || popcount32((a[0] ^ b[0]) >>> 0) + popcount32((a[1] ^ b[1]) >>> 0) <= PHASH_GATE
-        },
+        link: (i, j) => !hashed[i] || !hashed[j] || hammingAt(words, i, j) <= PHASH_GATE,
         tick: async (row) => {
           signal.throwIfAborted()
           progress({ phase: 'neighbours', done: row, total: n })

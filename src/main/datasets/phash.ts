@@ -167,7 +167,7 @@ export function perceptualHashesReference(image: GreyImage): { dhash: string; ph
   }
 }
 
-export function popcount32(x: number): number {
+function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333)
   x = (x + (x >>> 4)) & 0x0f0f0f0f

@@ -2,7 +2,7 @@
 // EXIF orientation applied, alpha composited on white, grayscale expanded to RGB, 16-bit reduced
 // to 8-bit, and a pixel limit against decompression bombs checked before any pixel is decoded.
 
-import sharp, { type Metadata } from 'sharp'
+import sharp, { type Metadata, type Sharp } from 'sharp'
 
 /** An image the decoder refuses; the message is a sentence for the user. */
 export class ImageDecodeError extends Error {
@@ -59,10 +59,7 @@ export async function decodeToModelRgb(input: string | Buffer, side: number, opt
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS
   try {
     if (opts.kernel === 'box') return await boxDecode(input, side, maxPixels, opts.resize ?? 'crop')
-    const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
-      .rotate()
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .toColourspace('srgb')
+    const { data, info } = await pipeline(input, maxPixels)
       .resize(side, side, { fit: opts.resize === 'squash' ? 'fill' : 'cover', position: 'centre', kernel: opts.kernel ?? 'linear' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
@@ -74,6 +71,11 @@ export async function decodeToModelRgb(input: string | Buffer, side: number, opt
   } catch (err) {
     throw await decodeError(input, label, maxPixels, err)
   }
+}
+
+/** First frame, EXIF orientation applied, alpha on white, sRGB; sharp refuses more than maxPixels from the header. */
+function pipeline(input: string | Buffer, maxPixels: number): Sharp {
+  return sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate().flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace('srgb')
 }
 
 /** The sentence for an image sharp refused: not an image at all, too many pixels, or damaged. */
@@ -100,10 +102,7 @@ async function boxDecode(input: string | Buffer, side: number, maxPixels: number
   const target = BOX_MAX_FACTOR * side
   // No-ops unless the image is larger than the target (withoutEnlargement); 'outside' keeps the
   // aspect ratio with the short side at the target, so the crop below still takes the centre.
-  const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
-    .rotate()
-    .flatten({ background: { r: 255, g: 255, b: 255 } })
-    .toColourspace('srgb')
+  const { data, info } = await pipeline(input, maxPixels)
     .resize(target, target, { fit: mode === 'squash' ? 'fill' : 'outside', withoutEnlargement: true, kernel: 'linear' })
     .removeAlpha()
     .raw({ depth: 'uchar' })
