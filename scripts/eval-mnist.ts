@@ -9,6 +9,9 @@
 //      in the model folder's eval.json, else the last one; `all` or a list: one probe per layer,
 //      the layer picked by best validation accuracy);
 //   3. joint: `tessera train --objective joint` (L_clf + L_gen fine-tune of the whole model);
+//      with `--joint2-steps N`, a second stage continues it: `tessera train --base <stage 1's model>
+//      --objective joint` (a fresh warmup + cosine schedule at `--joint2-lr`, seed + 1), and the
+//      stages below use the second stage's model;
 //   4. bits per token of the test images under the base and the joint model (`tessera model score`);
 //   5. class-conditional samples: `tessera generate --class k` (N per digit) from the joint model and
 //      from the base model, classified by the joint model's classifier (`tessera classify`): the
@@ -25,6 +28,7 @@
 //
 // Options: --dataset MNIST  --base tessera-digits  --model-dir resources/models/tessera-digits
 //          --probe-layer L|L1,L2|all  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
+//          --joint2-steps N  --joint2-lr X (second joint stage; same batch and validation cadence)
 //          --samples-per-class N (20)  --bits-images N (all)  --seed S (1)  --out FILE  --no-write  --ship
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -68,7 +72,10 @@ interface State {
   /** Probes of other layers (`--probe-layer all` or a list), by layer. */
   probes?: Record<string, StageRecord>
   joint: StageRecord
-  bits?: { base: number; joint: number; images: number }
+  /** The second joint stage (`--joint2-steps`), continuing from the first stage's model. */
+  joint2?: StageRecord
+  /** `joint` is the id of the model these were measured with (the last joint stage). */
+  bits?: { base: number; joint: number; images: number; jointModel?: string }
   samples?: SamplesResult
   exported?: string
 }
@@ -76,6 +83,8 @@ interface SamplesResult {
   perClass: number
   temperature: number
   judgedBy: string
+  /** The joint model that generated (fromJoint) and judged. */
+  joint?: string
   fromJoint: { share: number; perDigit: number[] }
   fromBase: { share: number; perDigit: number[] }
 }
@@ -94,6 +103,8 @@ async function main(): Promise<void> {
       'joint-steps': { type: 'string', default: '300' },
       'joint-batch': { type: 'string', default: '16' },
       'joint-lr': { type: 'string' },
+      'joint2-steps': { type: 'string' },
+      'joint2-lr': { type: 'string' },
       'eval-every': { type: 'string', default: '50' },
       'samples-per-class': { type: 'string', default: '20' },
       /** Test images scored for bits per token, evenly over the digits (all when absent). */
@@ -142,7 +153,7 @@ async function main(): Promise<void> {
   if (layers.some((l) => !Number.isInteger(l) || l < 1 || l > config.n_layer)) throw new Error(`--probe-layer: layers are 1..${config.n_layer}, or all.`)
 
   // 1-2. probe and joint, each resumable.
-  const train = async (stage: string, rec: StageRecord, args: string[]): Promise<TrainJson> => {
+  const train = async (stage: string, rec: StageRecord, args: string[], base = values.base): Promise<TrainJson> => {
     if (rec.result) {
       log(`${stage}: done before (run ${rec.result.runId}), skipping.`)
       return rec.result
@@ -155,7 +166,7 @@ async function main(): Promise<void> {
         save()
       }
     }
-    const fresh = ['train', '--dataset', values.dataset, '--base', values.base, ...args]
+    const fresh = ['train', '--dataset', values.dataset, '--base', base, ...args]
     let r: TrainJson
     if (rec.runId) {
       log(`${stage}: tessera train --resume ${rec.runId}`)
@@ -204,7 +215,19 @@ async function main(): Promise<void> {
           : 'the last layer (no eval.json)'
   const jointArgs = ['--objective', 'joint', '--steps', values['joint-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
   if (values['joint-lr']) jointArgs.push('--lr', values['joint-lr'])
-  const joint = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset}, ${stamp})`])
+  const joint1 = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset}, ${stamp})`])
+  // The optional second stage: the first stage's model trained on with a fresh, lower schedule.
+  let joint = joint1
+  if (values['joint2-steps']) {
+    const args2 = ['--objective', 'joint', '--steps', values['joint2-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
+    if (values['joint2-lr']) args2.push('--lr', values['joint2-lr'])
+    args2.push('--seed', String(Number(values.seed) + 1), '--name', `${values.base} joint stage 2 (${values.dataset})`)
+    joint = await train('joint stage 2', (state.joint2 ??= {}), args2, joint1.id)
+  }
+  // Measurements made with another joint model (before a second stage) are made again.
+  if (state.bits && state.bits.jointModel !== joint.id) delete state.bits
+  if (state.samples && state.samples.joint !== joint.id) delete state.samples
+  if (state.exported && !state.exported.endsWith(joint.runId)) delete state.exported
 
   // 3. Bits per token of the test images (unconditional: SOS start, as `model score` measures).
   const testDir = await testFolder(lib, values.dataset)
@@ -228,7 +251,7 @@ async function main(): Promise<void> {
       return ok.reduce((a, x) => a + x.bitsPerToken, 0) / ok.length
     }
     log(`Bits per token of ${files.length} test images …`)
-    state.bits = { base: await mean(values.base), joint: await mean(joint.id), images: files.length }
+    state.bits = { base: await mean(values.base), joint: await mean(joint.id), images: files.length, jointModel: joint.id }
     save()
   }
 
@@ -264,7 +287,7 @@ async function main(): Promise<void> {
     log(`Class-conditional samples (${n} per digit) …`)
     const fromJoint = await judge(joint.id, 'joint')
     const fromBase = await judge(values.base, 'base')
-    state.samples = { perClass: n, temperature: 1, judgedBy: 'the joint fine-tune\'s classifier', fromJoint, fromBase }
+    state.samples = { perClass: n, temperature: 1, judgedBy: 'the joint fine-tune\'s classifier', joint: joint.id, fromJoint, fromBase }
     save()
   }
 
@@ -306,7 +329,18 @@ async function main(): Promise<void> {
       wallS: state.probe.wallS,
       byLayer: byLayer.map((p) => ({ layer: p.layer, bestValidationAccuracy: p.bestVal, testAccuracy: p.result.metrics.classification?.accuracy, wallS: p.wallS }))
     },
-    joint: { ...cls(joint), config: { steps: Number(values['joint-steps']), batch: Number(values['joint-batch']), lr: values['joint-lr'] ?? 'auto', evalEvery: Number(values['eval-every']), seed: Number(values.seed) }, wallS: state.joint.wallS, exported: state.exported },
+    joint: {
+      ...cls(joint),
+      config: { steps: Number(values['joint-steps']), batch: Number(values['joint-batch']), lr: values['joint-lr'] ?? 'auto', evalEvery: Number(values['eval-every']), seed: Number(values.seed) },
+      wallS: state.joint.wallS,
+      ...(joint !== joint1
+        ? {
+            stage1: cls(joint1),
+            stage2: { steps: Number(values['joint2-steps']), lr: values['joint2-lr'] ?? 'auto', seed: Number(values.seed) + 1, wallS: state.joint2?.wallS }
+          }
+        : {}),
+      exported: state.exported
+    },
     bitsPerTokenTest: state.bits,
     conditionalSamples: state.samples,
     thisInvocationWallS: (Date.now() - started) / 1000
