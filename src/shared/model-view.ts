@@ -71,13 +71,16 @@ export function metricLabel(key: string): string {
 
 const fmtNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(3))
 
-/** Scalar metrics, one level of nesting flattened ("classification.accuracy"). */
+/**
+ * Scalar metrics, two levels of nesting flattened ("classification.accuracy", or a built-in
+ * model's "mnistTest.linearProbe.accuracy"); matrices, lists and per-class tables left out.
+ */
 export function scalarMetrics(metrics: unknown): { key: string; value: string }[] {
   const out: { key: string; value: string }[] = []
   const walk = (v: unknown, prefix: string, depth: number): void => {
     if (typeof v === 'number' && Number.isFinite(v)) out.push({ key: prefix, value: fmtNumber(v) })
     else if (typeof v === 'string' && depth > 0 && v.length < 80) out.push({ key: prefix, value: v })
-    else if (depth < 2 && obj(v)) for (const [k, x] of Object.entries(obj(v)!)) if (k !== 'perClass' && k !== 'confusion' && k !== 'misclassified') walk(x, prefix ? `${prefix}.${k}` : k, depth + 1)
+    else if (depth < 3 && obj(v)) for (const [k, x] of Object.entries(obj(v)!)) if (k !== 'perClass' && k !== 'confusion' && k !== 'misclassified') walk(x, prefix ? `${prefix}.${k}` : k, depth + 1)
   }
   walk(metrics, '', 0)
   return out

@@ -63,6 +63,8 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await expect(page.getByTestId('model-condition-classes').textContent()).resolves.toBe('0123456789')
     await expect(page.getByTestId('palette-swatch').locator('> *').count()).resolves.toBe(16)
     await page.getByTestId('model-loss-curve').waitFor()
+    // The card counts the pretraining's warm restart: 3,000 steps, then 6,000 more.
+    await expect(page.getByTestId('model-training').textContent()).resolves.toContain('3000 steps of 32 · peak lr 0.002 · then 6000 more steps at peak lr 0.001')
     await expect(page.getByTestId('model-parameters').textContent()).resolves.toMatch(/\d.*\(\d{3},\d{3}\)/)
     await page.getByTestId('runtime-active').waitFor()
     await page.mouse.move(640, 1090)

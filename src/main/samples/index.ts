@@ -111,11 +111,15 @@ function pretrainingRecord(folder: string): Record<string, unknown> | null {
   const evalJson = readJsonIfAny(join(folder, 'eval.json'))
   let curve: { step: number; loss: number; bitsPerToken: number | null }[] = []
   let start: unknown = null
+  // Warm restarts (`pretrain:* --extend-steps`): the run went on past its first schedule.
+  const extensions: { fromStep: number; steps: number; peakLr: number | null }[] = []
   try {
     for (const line of readFileSync(join(folder, 'pretrain-run.jsonl'), 'utf8').split('\n')) {
       if (!line.trim()) continue
       const row = JSON.parse(line) as Record<string, unknown>
       if (row.event === 'start') start = row
+      else if (row.event === 'extend' && typeof row.fromStep === 'number' && typeof row.extendSteps === 'number')
+        extensions.push({ fromStep: row.fromStep, steps: row.extendSteps, peakLr: typeof row.extendPeakLr === 'number' ? row.extendPeakLr : null })
       else if (typeof row.step === 'number' && typeof row.loss === 'number')
         curve.push({ step: row.step, loss: row.loss, bitsPerToken: typeof row.bitsPerToken === 'number' ? row.bitsPerToken : null })
     }
@@ -123,7 +127,7 @@ function pretrainingRecord(folder: string): Record<string, unknown> | null {
     curve = []
   }
   if (!summary && curve.length === 0 && !evalJson) return null
-  return { summary, start, curve, eval: evalJson }
+  return { summary, start, extensions, curve, eval: evalJson }
 }
 
 async function importBuiltin(ctx: AppContext, src: SampleSources, name: string): Promise<void> {

@@ -68,6 +68,15 @@ describe('formatting', () => {
       { key: 'classification.accuracy', value: '0.9750' },
       { key: 'classification.ece', value: '0.0100' }
     ])
+    // A built-in model's eval.json: two levels down, deeper tables left out.
+    expect(
+      scalarMetrics({ mnistTest: { linearProbe: { accuracy: 0.9544, layer: 4, validationAccuracyByLayer: { '1': 0.9384 } }, bitsPerTokenConditional: 0.731 } })
+    ).toEqual([
+      { key: 'mnistTest.linearProbe.accuracy', value: '0.9544' },
+      { key: 'mnistTest.linearProbe.layer', value: '4' },
+      { key: 'mnistTest.bitsPerTokenConditional', value: '0.7310' }
+    ])
+    expect(metricLabel('mnistTest.linearProbe.accuracy')).toBe('mnist test: linear probe: accuracy')
     expect(scalarMetrics(null)).toEqual([])
   })
 })

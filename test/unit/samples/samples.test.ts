@@ -81,10 +81,12 @@ describe('sample library', () => {
     const digits = await first.ctx.models.get('tessera-digits')
     expect(digits.conditionClasses).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
     // The pretraining run record travels with the built-in model (loss curve for the card).
-    const training = digits.lineage.training as { curve: { step: number; loss: number }[] }
+    const training = digits.lineage.training as { curve: { step: number; loss: number }[]; start: { steps: number }; extensions: { fromStep: number; steps: number; peakLr: number | null }[] }
     expect(training.curve.length).toBeGreaterThan(10)
     const summary = JSON.parse(readFileSync(join(src.modelsDir, 'tessera-digits', 'pretrain-summary.json'), 'utf8')) as { steps: number }
     expect(training.curve.at(-1)!.step).toBe(summary.steps)
+    // Its warm restart is part of the record, so the steps add up to the summary's.
+    expect(training.extensions).toEqual([{ fromStep: training.start.steps, steps: summary.steps - training.start.steps, peakLr: 0.001 }])
 
     const mnist = first.ctx.repos.datasets.get(MNIST.name)
     expect(mnist.itemCount).toBe(mnistShipped)

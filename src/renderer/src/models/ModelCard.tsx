@@ -29,13 +29,13 @@ const pixelated = { imageRendering: 'pixelated' as const }
 type Json = Record<string, unknown>
 const obj = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null)
 
-function Fact({ label, children }: { label: string; children: ReactNode }) {
+function Fact({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
     <>
       <Typography variant="body2" sx={{ color: 'text.secondary' }}>
         {label}
       </Typography>
-      <Typography variant="body2" component="div" sx={{ overflowWrap: 'anywhere' }}>
+      <Typography variant="body2" component="div" data-testid={testId} sx={{ overflowWrap: 'anywhere' }}>
         {children}
       </Typography>
     </>
@@ -67,6 +67,12 @@ function ClassChips({ names, testId }: { names: string[]; testId: string }) {
       {names.length > 200 && <Chip label={`+${names.length - 200} more`} size="small" />}
     </Stack>
   )
+}
+
+/** A built-in model's pretraining warm restarts (samples/index.ts reads them from its run record). */
+function extensionsOf(training: Record<string, unknown>): { steps: number; peakLr: number | null }[] {
+  const list = Array.isArray(training.extensions) ? (training.extensions as unknown[]) : []
+  return list.map(obj).flatMap((e) => (e && typeof e.steps === 'number' ? [{ steps: e.steps, peakLr: typeof e.peakLr === 'number' ? e.peakLr : null }] : []))
 }
 
 function classificationOf(metrics: unknown): TrainClassificationMetrics | null {
@@ -201,11 +207,12 @@ function Lineage({ model }: { model: ModelDetail }) {
         </Fact>
       )}
       {training && (typeof training.objective === 'string' || start) && (
-        <Fact label="Training">
+        <Fact label="Training" testId="model-training">
           {[
             typeof training.objective === 'string' ? training.objective : null,
             typeof training.steps === 'number' ? `${training.steps} steps` : start && typeof start.steps === 'number' ? `${start.steps} steps of ${String(start.batchSize ?? '?')}` : null,
             start && typeof start.peakLr === 'number' ? `peak lr ${start.peakLr}` : null,
+            ...extensionsOf(training).map((e) => `then ${e.steps} more steps${e.peakLr !== null ? ` at peak lr ${e.peakLr}` : ''}`),
             typeof training.durationS === 'number' ? `${Math.round(training.durationS)} s` : null,
             summary && typeof summary.seed === 'number' ? `seed ${summary.seed}` : null
           ]
