@@ -478,8 +478,16 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       return { ...model, weights: w }
     }
 
-    /** Validation/test evaluation of a parameter set on items. */
-    const evaluate = async (params: Record<string, HostTensor>, items: TrainItem[], which: 'val' | 'test' | 'train'): Promise<{ loss: number; accuracy?: number; cls?: ClassificationMetrics; probs?: number[][]; bpt?: number; bptUncond?: number }> => {
+    /**
+     * Validation/test evaluation of a parameter set on items. `withBits`: a classifying objective's
+     * bits per token as well (the joint objective's generative half, at the final test).
+     */
+    const evaluate = async (
+      params: Record<string, HostTensor>,
+      items: TrainItem[],
+      which: 'val' | 'test' | 'train',
+      withBits = false
+    ): Promise<{ loss: number; accuracy?: number; cls?: ClassificationMetrics; probs?: number[][]; bpt?: number; bptUncond?: number }> => {
       if (plan.objective === 'probe') {
         const f = which === 'val' ? feats!.val : which === 'test' ? feats!.test : feats!.train
         const W = params['score.weight']!.data as Float32Array
@@ -509,15 +517,6 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
         }
         return start ? { ids: hostTensor('int64', [B, T], ids), targets: hostTensor('int64', [B, T], targets) } : { ids: hostTensor('int64', [B, T], ids) }
       }
-      if (classify) {
-        const probs: number[][] = []
-        await forwardBatches(compute, m, w, { classLabels: N }, items.length, (s, B) => tokensOf(s, B), (_s, B, o) => {
-          const d = o.class_logits!.data as Float32Array
-          for (let b = 0; b < B; b++) probs.push(softmax(d.subarray(b * N, (b + 1) * N)))
-        })
-        const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
-        return { loss: cls.loss, accuracy: cls.accuracy, cls, probs }
-      }
       const nll = async (start: (item: TrainItem) => number): Promise<number> => {
         let sum = 0
         await forwardBatches(compute, m, w, { loss: true }, items.length, (s, B) => tokensOf(s, B, start), (_s, _B, o) => {
@@ -525,9 +524,27 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
         })
         return sum / Math.max(1, items.length)
       }
-      const uncond = await nll(() => sosToken(m.config))
-      const cond = plan.conditional ? await nll((it) => (it.label >= 0 ? classToken(m.config, classToIndex(it.label)) : sosToken(m.config))) : uncond
-      return { loss: cond, bpt: cond / Math.LN2, bptUncond: uncond / Math.LN2 }
+      /** Mean NLL per image with the generation starts training used (class token when conditional; a class the model has no row for starts with SOS), and with SOS. */
+      const bits = async (): Promise<{ cond: number; uncond: number }> => {
+        const uncond = await nll(() => sosToken(m.config))
+        const startOf = (it: TrainItem): number => {
+          const ci = it.label >= 0 ? classToIndex(it.label) : -1
+          return ci >= 0 ? classToken(m.config, ci) : sosToken(m.config)
+        }
+        return { uncond, cond: conditionalStarts ? await nll(startOf) : uncond }
+      }
+      if (classify) {
+        const probs: number[][] = []
+        await forwardBatches(compute, m, w, { classLabels: N }, items.length, (s, B) => tokensOf(s, B), (_s, B, o) => {
+          const d = o.class_logits!.data as Float32Array
+          for (let b = 0; b < B; b++) probs.push(softmax(d.subarray(b * N, (b + 1) * N)))
+        })
+        const cls = classificationMetrics(probs, items.map((i) => i.label), view.classes)
+        const b = withBits ? await bits() : null
+        return { loss: cls.loss, accuracy: cls.accuracy, cls, probs, ...(b ? { bpt: b.cond / Math.LN2, bptUncond: b.uncond / Math.LN2 } : {}) }
+      }
+      const b = await bits()
+      return { loss: b.cond, bpt: b.cond / Math.LN2, bptUncond: b.uncond / Math.LN2 }
     }
 
     const saveCheckpoint = async (): Promise<void> => {
@@ -605,7 +622,8 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
     const trained = modelFrom(final)
     const split: TestMetrics['split'] = testSet.length > 0 ? 'test' : valSet.length > 0 ? 'val' : 'train'
     const evalItems = split === 'test' ? testSet : split === 'val' ? valSet : trainSet
-    const ev = await evaluate(final, evalItems, split)
+    // The joint objective also trained generation: its bits per token are reported too.
+    const ev = await evaluate(final, evalItems, split, plan.objective === 'joint')
     const metrics: TestMetrics = { split }
     if (ev.cls) metrics.classification = ev.cls
     if (ev.probs) {
@@ -618,7 +636,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       metrics.misclassified = wrong
     }
     if (ev.bpt !== undefined) metrics.bitsPerToken = ev.bpt
-    if (ev.bptUncond !== undefined && plan.conditional) metrics.bitsPerTokenUnconditional = ev.bptUncond
+    if (ev.bptUncond !== undefined && conditionalStarts) metrics.bitsPerTokenUnconditional = ev.bptUncond
     const durationS = cp.elapsedS
     const name = p.name ?? `${loaded.record.name} · ${view.datasetName} (${plan.objective})`
     const meta = {

@@ -104,6 +104,12 @@ describe('train job', () => {
       const { model } = await c.models.load(r.modelId)
       expect(model.classes).toEqual(CLASSES)
       expect(model.weights.has('lm_head.weight')).toBe(true)
+      // The joint objective trains generation too, so its test metrics include bits per token
+      // (the base is unconditional: SOS starts only).
+      if (objective === 'joint') {
+        expect(r.metrics.bitsPerToken).toBeGreaterThan(0)
+        expect(r.metrics.bitsPerTokenUnconditional).toBeUndefined()
+      } else expect(r.metrics.bitsPerToken).toBeUndefined()
     }
     const job = await run(c, { dataset: 'shapes', base: 'tiny', objective: 'generative', steps: 3, batchSize: 4 })
     expect(job.state, job.error ?? '').toBe('done')
@@ -120,6 +126,9 @@ describe('train job', () => {
     // eight over the train items (epoch order) reach every class; no SOS starts.
     const jc = await run(c, { dataset: 'shapes', base: r.modelId, objective: 'joint', steps: 4, batchSize: 8, lr: 1e-2, patience: 0, uncondRate: 0, name: 'joint-of-conditional' })
     expect(jc.state, jc.error ?? '').toBe('done')
+    // Its bits per token: with the class-token starts it trained, and with SOS.
+    expect((jc.result as TrainResult).metrics.bitsPerToken).toBeGreaterThan(0)
+    expect((jc.result as TrainResult).metrics.bitsPerTokenUnconditional).toBeGreaterThan(0)
     const tuned = (await c.models.load((jc.result as TrainResult).modelId)).model
     expect(tuned.conditionClasses).toEqual(CLASSES)
     const K = model.config.paletteSize
