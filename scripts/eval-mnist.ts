@@ -17,9 +17,10 @@
 //      from the base model, classified by the joint model's classifier (`tessera classify`): the
 //      share assigned to the requested digit;
 //   6. the joint model exported (`tessera model export`, Hugging Face layout with `score.weight`)
-//      to <library>/exports/; `--ship` then copies it over resources/models/tessera-digits
-//      (model.safetensors + config.json) - only when the joint run completed and its test accuracy
-//      is measured.
+//      to <library>/exports/; `--ship` then copies it to resources/models/tessera-digits-classifier
+//      (`--ship-dir`; model.safetensors, config.json, preprocessor_config.json and an eval.json for
+//      its model card), a built-in model of its own beside the generator - only when the joint run
+//      completed and its test accuracy is measured.
 //
 // Resumable: each finished stage is recorded in <library>/eval-mnist-state.json and skipped on the
 // next run; a training run that was interrupted (Ctrl-C, crash, kill) is continued with
@@ -29,10 +30,10 @@
 // Options: --dataset MNIST  --base tessera-digits  --model-dir resources/models/tessera-digits
 //          --probe-layer L|L1,L2|all  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
 //          --joint2-steps N  --joint2-lr X (second joint stage; same batch and validation cadence)
-//          --samples-per-class N (20)  --bits-images N (all)  --seed S (1)  --out FILE  --no-write  --ship
+//          --samples-per-class N (20)  --bits-images N (all)  --seed S (1)  --out FILE  --no-write  --ship  --ship-dir DIR
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { parseCsvLine } from '../src/main/datasets/scan'
@@ -112,7 +113,8 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
-      ship: { type: 'boolean', default: false }
+      ship: { type: 'boolean', default: false },
+      'ship-dir': { type: 'string', default: 'resources/models/tessera-digits-classifier' }
     }
   })
   if (!values.library) throw new Error('--library DIR is required (the library `npm run import:mnist` imported MNIST into).')
@@ -298,11 +300,7 @@ async function main(): Promise<void> {
     state.exported = dest
     save()
   }
-  if (values.ship) {
-    if (!joint.metrics.classification) throw new Error('The joint run has no measured test accuracy; not shipping it.')
-    for (const f of ['model.safetensors', 'config.json']) copyFileSync(join(state.exported, f), join(modelDir, f))
-    log(`Shipped the joint model into ${modelDir} (model.safetensors, config.json).`)
-  }
+  if (values.ship && !joint.metrics.classification) throw new Error('The joint run has no measured test accuracy; not shipping it.')
 
   const cls = (r: TrainJson): Record<string, unknown> => ({
     modelId: r.id,
@@ -359,6 +357,42 @@ async function main(): Promise<void> {
     mkdirSync(dirname(outFile), { recursive: true })
     writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n')
     log(`Wrote ${outFile}`)
+  }
+
+  // 6. --ship: the joint model becomes a built-in model of its own (the sample library imports
+  // every folder under resources/models), so the base model keeps generating with its pretrained
+  // weights while digits are classified by the fine-tuned ones. eval.json is what its card shows.
+  if (values.ship) {
+    const dest = resolve(REPO_ROOT, values['ship-dir'])
+    mkdirSync(dest, { recursive: true })
+    for (const f of ['model.safetensors', 'config.json', 'preprocessor_config.json']) copyFileSync(join(state.exported, f), join(dest, f))
+    const c = joint.metrics.classification!
+    const card = {
+      model: relative(REPO_ROOT, dest),
+      evaluatedAt: result.evaluatedAt,
+      trainedFrom: `${values.base}: joint (L_clf + L_gen) fine-tune on ${values.dataset}`,
+      reproduce: 'npm run eval:mnist (docs/evaluation.md)',
+      mnistTest: {
+        accuracy: c.accuracy,
+        macroF1: c.macroF1,
+        ece: c.ece,
+        testImages: c.count,
+        bitsPerTokenUnconditional: state.bits?.joint
+      },
+      fineTune: {
+        steps: joint1.steps + (joint !== joint1 ? joint.steps : 0),
+        batch: Number(values['joint-batch']),
+        trainImages: (ds.stats as { splits?: { train?: number } } | undefined)?.splits?.train ?? null,
+        stages: joint !== joint1 ? 2 : 1
+      },
+      conditionalSamples: {
+        perClass: state.samples!.perClass,
+        baseModelAssignedToRequestedDigit: state.samples!.fromBase.share,
+        thisModelAssignedToRequestedDigit: state.samples!.fromJoint.share
+      }
+    }
+    writeFileSync(join(dest, 'eval.json'), JSON.stringify(card, null, 2) + '\n')
+    log(`Shipped the joint model as ${relative(REPO_ROOT, dest)} (model.safetensors, config.json, preprocessor_config.json, eval.json).`)
   }
 }
 
