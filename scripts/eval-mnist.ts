@@ -9,9 +9,10 @@
 //      in the model folder's eval.json, else the last one; `all` or a list: one probe per layer,
 //      the layer picked by best validation accuracy);
 //   3. joint: `tessera train --objective joint` (L_clf + L_gen fine-tune of the whole model);
-//      with `--joint2-steps N`, a second stage continues it: `tessera train --base <stage 1's model>
-//      --objective joint` (a fresh warmup + cosine schedule at `--joint2-lr`, seed + 1), and the
-//      stages below use the second stage's model;
+//      with `--joint2-steps N[,N...]`, later stages continue it, each from the previous stage's
+//      model: `tessera train --base <previous model> --objective joint` (a fresh warmup + cosine
+//      schedule at the matching `--joint2-lr`; stage k uses seed + k - 1), and the steps below use
+//      the last stage's model;
 //   4. bits per token of the test images under the base and the joint model (`tessera model score`);
 //   5. class-conditional samples: `tessera generate --class k` (N per digit) from the joint model and
 //      from the base model, classified by the joint model's classifier (`tessera classify`): the
@@ -29,7 +30,7 @@
 //
 // Options: --dataset MNIST  --base tessera-digits  --model-dir resources/models/tessera-digits
 //          --probe-layer L|L1,L2|all  --joint-steps N (300)  --joint-batch N (16)  --joint-lr X  --eval-every N (50)
-//          --joint2-steps N  --joint2-lr X (second joint stage; same batch and validation cadence)
+//          --joint2-steps N[,N...]  --joint2-lr X[,X...] (later joint stages; same batch and validation cadence)
 //          --samples-per-class N (20)  --bits-images N (all)  --seed S (1)  --out FILE  --no-write  --ship  --ship-dir DIR
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -73,8 +74,8 @@ interface State {
   /** Probes of other layers (`--probe-layer all` or a list), by layer. */
   probes?: Record<string, StageRecord>
   joint: StageRecord
-  /** The second joint stage (`--joint2-steps`), continuing from the first stage's model. */
-  joint2?: StageRecord
+  /** Later joint stages (`--joint2-steps`), each continuing from the previous stage's model. */
+  later?: StageRecord[]
   /** `joint` is the id of the model these were measured with (the last joint stage). */
   bits?: { base: number; joint: number; images: number; jointModel?: string }
   samples?: SamplesResult
@@ -218,13 +219,20 @@ async function main(): Promise<void> {
   const jointArgs = ['--objective', 'joint', '--steps', values['joint-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
   if (values['joint-lr']) jointArgs.push('--lr', values['joint-lr'])
   const joint1 = await train('joint', state.joint, [...jointArgs, '--seed', values.seed, '--checkpoint-every', values['eval-every'], '--name', `${values.base} joint (${values.dataset}, ${stamp})`])
-  // The optional second stage: the first stage's model trained on with a fresh, lower schedule.
+  // Optional later stages: the previous stage's model trained on with a fresh, lower schedule.
   let joint = joint1
-  if (values['joint2-steps']) {
-    const args2 = ['--objective', 'joint', '--steps', values['joint2-steps'], '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
-    if (values['joint2-lr']) args2.push('--lr', values['joint2-lr'])
-    args2.push('--seed', String(Number(values.seed) + 1), '--name', `${values.base} joint stage 2 (${values.dataset})`)
-    joint = await train('joint stage 2', (state.joint2 ??= {}), args2, joint1.id)
+  const laterSteps = values['joint2-steps'] ? values['joint2-steps'].split(',') : []
+  const laterLr = values['joint2-lr'] ? values['joint2-lr'].split(',') : []
+  if (laterLr.length > laterSteps.length) throw new Error('--joint2-lr has more rates than --joint2-steps has stages.')
+  const later: TrainJson[] = []
+  for (const [i, steps] of laterSteps.entries()) {
+    const stage = i + 2
+    const args = ['--objective', 'joint', '--steps', steps, '--batch-size', values['joint-batch'], '--eval-every', values['eval-every']]
+    if (laterLr[i]) args.push('--lr', laterLr[i]!)
+    args.push('--seed', String(Number(values.seed) + stage - 1), '--name', `${values.base} joint stage ${stage} (${values.dataset})`)
+    state.later ??= []
+    joint = await train(`joint stage ${stage}`, (state.later[i] ??= {}), args, joint.id)
+    later.push(joint)
   }
   // Measurements made with another joint model (before a second stage) are made again.
   if (state.bits && state.bits.jointModel !== joint.id) delete state.bits
@@ -331,10 +339,12 @@ async function main(): Promise<void> {
       ...cls(joint),
       config: { steps: Number(values['joint-steps']), batch: Number(values['joint-batch']), lr: values['joint-lr'] ?? 'auto', evalEvery: Number(values['eval-every']), seed: Number(values.seed) },
       wallS: state.joint.wallS,
-      ...(joint !== joint1
+      ...(later.length
         ? {
-            stage1: cls(joint1),
-            stage2: { steps: Number(values['joint2-steps']), lr: values['joint2-lr'] ?? 'auto', seed: Number(values.seed) + 1, wallS: state.joint2?.wallS }
+            stages: [
+              { stage: 1, ...cls(joint1), lr: values['joint-lr'] ?? 'auto', seed: Number(values.seed), wallS: state.joint.wallS },
+              ...later.map((r, i) => ({ stage: i + 2, ...cls(r), lr: laterLr[i] ?? 'auto', seed: Number(values.seed) + i + 1, wallS: state.later?.[i]?.wallS }))
+            ]
           }
         : {}),
       exported: state.exported
@@ -380,10 +390,10 @@ async function main(): Promise<void> {
         bitsPerTokenUnconditional: state.bits?.joint
       },
       fineTune: {
-        steps: joint1.steps + (joint !== joint1 ? joint.steps : 0),
+        steps: [joint1, ...later].reduce((a, r) => a + r.steps, 0),
         batch: Number(values['joint-batch']),
         trainImages: (ds.stats as { splits?: { train?: number } } | undefined)?.splits?.train ?? null,
-        stages: joint !== joint1 ? 2 : 1
+        stages: 1 + later.length
       },
       conditionalSamples: {
         perClass: state.samples!.perClass,
