@@ -295,7 +295,8 @@ async function main(): Promise<void> {
       return { share: agree / total, perDigit: perDigit.map((a) => a / n) }
     }
     log(`Class-conditional samples (${n} per digit) …`)
-    const fromJoint = await judge(joint.id, 'joint')
+    // The joint model's samples in a folder of their own run: a later stage generates anew.
+    const fromJoint = await judge(joint.id, `joint-${joint.runId}`)
     const fromBase = await judge(values.base, 'base')
     state.samples = { perClass: n, temperature: 1, judgedBy: 'the joint fine-tune\'s classifier', joint: joint.id, fromJoint, fromBase }
     save()
