@@ -7,7 +7,7 @@
 // and re-imports nothing when nothing is missing; a restart imports nothing again.
 // Screenshots under test-results/screenshots/models-*.png.
 
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser } from 'playwright-core'
@@ -17,6 +17,8 @@ const found = await findChromium()
 if (!found.chromium) console.warn(`[e2e] Skipping the models end-to-end test: ${found.reason}.`)
 const LM_DIR = resolve(root, '..', 'shared', 'fixtures', 'imagegpt-tiny-lm')
 const SAMPLE_SEVEN = join(root, 'resources', 'samples', 'mnist-digits', 'test', '7')
+/** The built-in models this build ships (tessera-digits, tessera-digits-classifier, tessera-emoji). */
+const BUILTINS = readdirSync(join(root, 'resources', 'models')).filter((n) => existsSync(join(root, 'resources', 'models', n, 'config.json')))
 
 describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', () => {
   let library: ReturnType<typeof tempLibrary>
@@ -56,10 +58,11 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
 
     // Models: the tree with the built-in model, its card.
     await openPanel(page, 'models', 'Models')
-    // Both built-in models: tessera-digits and tessera-emoji.
-    await expect.poll(() => page.getByTestId('model-row').count()).toBe(2)
-    await page.getByTestId('model-row').filter({ hasText: 'tessera-digits' }).click()
-    await page.getByTestId('model-card-name').filter({ hasText: 'tessera-digits' }).waitFor()
+    // Every built-in model: tessera-digits, tessera-digits-classifier and tessera-emoji.
+    expect(BUILTINS).toEqual(expect.arrayContaining(['tessera-digits', 'tessera-digits-classifier', 'tessera-emoji']))
+    await expect.poll(() => page.getByTestId('model-row').count()).toBe(BUILTINS.length)
+    await page.getByTestId('model-row').filter({ has: page.getByText('tessera-digits', { exact: true }) }).click()
+    await page.getByTestId('model-card-name').filter({ hasText: /^tessera-digits$/ }).waitFor()
     await expect(page.getByTestId('model-condition-classes').textContent()).resolves.toBe('0123456789')
     await expect(page.getByTestId('palette-swatch').locator('> *').count()).resolves.toBe(16)
     await page.getByTestId('model-loss-curve').waitFor()
@@ -90,6 +93,16 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await page.getByTestId('try-it').scrollIntoViewIfNeeded()
     await page.screenshot({ path: screenshotPath('models-try-light') })
 
+    // The fine-tuned built-in classifier: its card shows its MNIST test metrics.
+    await page.getByTestId('model-row').filter({ has: page.getByText('tessera-digits-classifier', { exact: true }) }).click()
+    await page.getByTestId('model-card-name').filter({ hasText: 'tessera-digits-classifier' }).waitFor()
+    await expect(page.getByTestId('model-classes').textContent()).resolves.toBe('0123456789')
+    // eval:mnist's measurement on the 10,000 MNIST test images (eval.json beside the weights).
+    expect(Number(await page.getByTestId('metric-mnistTest.accuracy').textContent())).toBeGreaterThan(0.98)
+    await page.evaluate('window.scrollTo(0, 0)')
+    await page.mouse.move(640, 1090)
+    await page.screenshot({ path: screenshotPath('models-classifier-card-light') })
+
     // Import: a bad path is refused with a sentence; the tiny fixture model is imported and selected.
     await page.getByTestId('models-import').click()
     await page.getByTestId('model-import-path').fill('/nowhere/at/all')
@@ -100,7 +113,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await page.getByTestId('model-import-name').fill('tiny fixture')
     await page.getByTestId('model-import-submit').click()
     await page.getByTestId('model-card-name').filter({ hasText: 'tiny fixture' }).waitFor()
-    await expect(page.getByTestId('model-row').count()).resolves.toBe(3)
+    await expect(page.getByTestId('model-row').count()).resolves.toBe(BUILTINS.length + 1)
     await dismissNotice(page)
     await page.evaluate('window.scrollTo(0, 0)')
     await page.screenshot({ path: screenshotPath('models-list-light') })
@@ -117,7 +130,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     await page.getByTestId('model-delete').click()
     await expect(page.getByTestId('model-delete-dialog').textContent()).resolves.toContain('Nothing else in the library depends on it')
     await page.getByTestId('model-delete-confirm').click()
-    await expect.poll(() => page.getByTestId('model-row').count()).toBe(2)
+    await expect.poll(() => page.getByTestId('model-row').count()).toBe(BUILTINS.length)
     await dismissNotice(page)
 
     // Settings: reset says what is kept; nothing is missing, so nothing is imported.
@@ -140,11 +153,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     runCli(library.dir, ['train', '--dataset', 'Sample: MNIST digits', '--base', 'tessera-digits', '--objective', 'probe', '--seed', '1', '--name', 'digits classifier'])
     host = await startHost(library.dir, { samples: true })
     const models = JSON.parse(runCli(library.dir, ['model', 'list', '--json'])) as { name: string; source: string }[]
-    expect(models.map((m) => [m.name, m.source]).sort()).toEqual([
-      ['digits classifier', 'trained'],
-      ['tessera-digits', 'builtin'],
-      ['tessera-emoji', 'builtin']
-    ])
+    expect(models.map((m) => [m.name, m.source]).sort()).toEqual([['digits classifier', 'trained'], ...BUILTINS.map((n) => [n, 'builtin'])].sort())
     const datasets = JSON.parse(runCli(library.dir, ['dataset', 'list', '--json'])) as { name: string; itemCount: number }[]
     expect(datasets.map((d) => [d.name, d.itemCount]).sort()).toEqual([
       ['Sample: MNIST digits', 300],
@@ -154,7 +163,7 @@ describe.skipIf(!found.chromium)('Models panel and sample library (Chromium)', (
     const { context, page, problems } = await openStudioPage(browser, host.url, { viewport: { width: 1280, height: 1100 }, colorScheme: 'dark' })
     await openPanel(page, 'models', 'Models')
     const rows = page.getByTestId('model-row')
-    await expect.poll(() => rows.count()).toBe(3)
+    await expect.poll(() => rows.count()).toBe(BUILTINS.length + 1)
     const child = rows.filter({ hasText: 'digits classifier' })
     await expect(child.getAttribute('data-depth')).resolves.toBe('1')
     await child.click()
