@@ -16,7 +16,7 @@
 
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { isAbsolute, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportHfImageGpt, importHfImageGpt } from '../src/main/ml/interop/hf-imagegpt'
 import { standardizer } from '../src/main/ml/train/standardize'
@@ -28,6 +28,7 @@ import { generateImages } from '../src/main/ml/sample/generate'
 import { DIGIT_CLASSES, loadDigits } from './lib/digits'
 import { accuracy, extractFeatures, fitStandardizer, predict, type ProbeInput, standardize, trainLinearHead } from './lib/probe'
 import { evaluate, type TokenSet } from './lib/pretrain'
+import { REPO_ROOT } from './lib/tessera-cli'
 
 /** A model from a pretraining work folder (checkpoint + the config in its run record), for evaluation mid-run. */
 function modelFromCheckpoint(dir: string, palette: Float32Array): PixelGptModel {
@@ -153,7 +154,8 @@ async function main(): Promise<void> {
     agree += pred.filter((p) => p === k).length
   }
   const result = {
-    model: values.checkpoint ?? values.model,
+    // Repository-relative when the model is in the checkout (eval.json ships beside it).
+    model: ((p: string) => (isAbsolute(relative(REPO_ROOT, p)) || relative(REPO_ROOT, p).startsWith('..') ? p : relative(REPO_ROOT, p)))(resolve(values.checkpoint ?? values.model)),
     complete: !values.limit,
     evaluatedAt: new Date().toISOString(),
     mnistTest: {
