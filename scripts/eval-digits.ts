@@ -43,6 +43,12 @@ function modelFromCheckpoint(dir: string, palette: Float32Array): PixelGptModel 
   return { config: start.config, palette, weights, classes: [], conditionClasses: DIGIT_CLASSES }
 }
 
+/** A path relative to the repository when it lies inside it (eval.json ships beside the model and shows on its card). */
+function repoPath(p: string): string {
+  const r = relative(REPO_ROOT, p)
+  return r.startsWith('..') || isAbsolute(r) ? p : r
+}
+
 function take(set: TokenSet, n: number, T: number): TokenSet {
   const m = Math.min(n, set.count)
   return { tokens: set.tokens.subarray(0, m * T), labels: set.labels.subarray(0, m), count: m }
@@ -154,8 +160,7 @@ async function main(): Promise<void> {
     agree += pred.filter((p) => p === k).length
   }
   const result = {
-    // Repository-relative when the model is in the checkout (eval.json ships beside it).
-    model: ((p: string) => (isAbsolute(relative(REPO_ROOT, p)) || relative(REPO_ROOT, p).startsWith('..') ? p : relative(REPO_ROOT, p)))(resolve(values.checkpoint ?? values.model)),
+    model: repoPath(resolve(values.checkpoint ?? values.model)),
     complete: !values.limit,
     evaluatedAt: new Date().toISOString(),
     mnistTest: {
