@@ -352,6 +352,8 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
   // uses the rows a conditional base model already has (matched by class name), so its
   // generative half keeps class-conditional generation working.
   const conditionalStarts = plan.conditional || (plan.objective === 'joint' && model.config.numClasses > 0)
+  /** The conditioning row an item's generation sequence starts with, or -1 for SOS (unlabelled, unconditional, or a class the model has no row for). */
+  const conditionOf = (item: TrainItem): number => (conditionalStarts && item.label >= 0 ? classToIndex(item.label) : -1)
 
   // Probe: features of the chosen layer, extracted once.
   let feats: { train: Float32Array; val: Float32Array; test: Float32Array } | null = null
@@ -429,7 +431,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       const labels = new BigInt64Array(B)
       /** The start token of an item's generation sequence: its class (a share of SOS kept) or SOS. */
       const startOf = (item: TrainItem): number => {
-        const ci = conditionalStarts && item.label >= 0 ? classToIndex(item.label) : -1
+        const ci = conditionOf(item)
         return ci >= 0 && rng.next() >= plan.uncondRate ? classToken(c, ci) : sosToken(c)
       }
       idx.forEach((k, b) => {
@@ -528,7 +530,7 @@ async function train(deps: TrainDeps, ctx: JobContext<TrainJobParams, TrainCheck
       const bits = async (): Promise<{ cond: number; uncond: number }> => {
         const uncond = await nll(() => sosToken(m.config))
         const startOf = (it: TrainItem): number => {
-          const ci = it.label >= 0 ? classToIndex(it.label) : -1
+          const ci = conditionOf(it)
           return ci >= 0 ? classToken(m.config, ci) : sosToken(m.config)
         }
         return { uncond, cond: conditionalStarts ? await nll(startOf) : uncond }
