@@ -1,17 +1,10 @@
-// Keys of the Label panel. Classes get 1-9 then 0 (the first ten, in class order),
-// then letters; a person can change any class's key (kept per dataset in
-// localStorage). Letters used by commands are never given to classes.
+// Keys of the Label panel: the commands, and a person's own class keys (kept per dataset in
+// localStorage). Which key each class gets is src/shared/label-keys.ts.
 
-import type { ClassInfo } from '../../../shared/contract'
-
-/** Keys that do something else; never handed to a class. */
-export const RESERVED = new Set(['x', 'v', '?', '/', ' ', 'enter', 'escape'])
-const DIGITS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0']
-const LETTERS = 'qwertyuiopasdfghjklzcbnm'.split('')
+export { RESERVED, classKeys } from '../../../shared/label-keys'
 
 export const COMMAND_KEYS: [string, string][] = [
-  ['1-9, 0', 'Label the current item (or the selection) with the first ten classes'],
-  ['letters', 'Label with the class shown on its chip (11th class on)'],
+  ['1-9, 0, letters', 'Label the current item (or the selection) with the class whose chip shows that key: a class named with one digit or letter gets that key, the others 1-9, 0, then letters in class order'],
   ['Enter', "Accept the model's suggestion for the current item"],
   ['x', 'Clear the label'],
   ['← → ↑ ↓', 'Move (up/down by a row in the grid)'],
@@ -39,26 +32,4 @@ export function loadCustomKeys(datasetId: string): Record<string, string> {
 
 export function saveCustomKeys(datasetId: string, keys: Record<string, string>): void {
   localStorage.setItem(storageKey(datasetId), JSON.stringify(keys))
-}
-
-/** Key per class id: custom ones first, then the defaults that are still free. */
-export function classKeys(classes: ClassInfo[], custom: Record<string, string>): Map<string, string> {
-  const out = new Map<string, string>()
-  const used = new Set<string>()
-  for (const c of classes) {
-    const k = custom[c.id]?.toLowerCase()
-    if (k && k.length === 1 && !RESERVED.has(k) && !used.has(k)) {
-      out.set(c.id, k)
-      used.add(k)
-    }
-  }
-  const pool = [...DIGITS, ...LETTERS].filter((k) => !used.has(k))
-  for (const c of classes) {
-    if (out.has(c.id)) continue
-    const k = pool.shift()
-    if (!k) break
-    out.set(c.id, k)
-    used.add(k)
-  }
-  return out
 }
