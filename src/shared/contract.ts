@@ -181,6 +181,10 @@ export interface ModelSummary {
   source: 'builtin' | 'imported' | 'trained'
   createdAt: string
   parentId: string | null
+  /** Labels of its classifier head; empty when it has none. */
+  classes: string[]
+  /** Classes it can be conditioned on when generating. */
+  conditionClasses: string[]
 }
 
 /** An imported ONNX image model: how it is fed and read. */
@@ -214,10 +218,6 @@ export interface ModelDetail extends ModelSummary {
   parameters: number
   /** It can score and generate images (has an lm_head). */
   generative: boolean
-  /** Labels of its classifier head; empty when it has none. */
-  classes: string[]
-  /** Classes it can be conditioned on when generating. */
-  conditionClasses: string[]
   /** [K][3] palette colours in [-1, 1]. */
   palette: number[][]
   /** sha256 of weights.safetensors, hex. */

@@ -86,3 +86,18 @@ export function scalarMetrics(metrics: unknown): { key: string; value: string }[
   return out
 }
 
+
+/**
+ * The base model the Train panel offers first for a dataset: among the generative models, the one
+ * that knows most of the dataset's class names (as classifier labels or generation classes), then a
+ * built-in over an imported over a fine-tuned one, then the oldest (the original rather than a later
+ * fine-tune of it). Null when there is no generative model.
+ */
+export function defaultBase(models: ModelSummary[], datasetClasses: string[]): ModelSummary | null {
+  const wanted = new Set(datasetClasses.map((c) => c.trim().toLowerCase()))
+  const overlap = (m: ModelSummary): number => new Set([...m.classes, ...m.conditionClasses].map((c) => c.trim().toLowerCase()).filter((c) => wanted.has(c))).size
+  const rank: Record<ModelSummary['source'], number> = { builtin: 0, imported: 1, trained: 2 }
+  const candidates = models.filter((m) => m.kind.startsWith('imagegpt'))
+  candidates.sort((a, b) => overlap(b) - overlap(a) || rank[a.source] - rank[b.source] || a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))
+  return candidates[0] ?? null
+}

@@ -20,14 +20,21 @@ export interface ModelRecord extends ModelSummary {
   config: unknown
 }
 
-const toSummary = (r: ModelRow): ModelSummary => ({
-  id: r.id,
-  name: r.name,
-  kind: r.kind,
-  source: r.source,
-  createdAt: r.created_at,
-  parentId: r.parent_id
-})
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
+
+const toSummary = (r: ModelRow): ModelSummary => {
+  const config = JSON.parse(r.config) as { classes?: unknown; conditionClasses?: unknown } | null
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    source: r.source,
+    createdAt: r.created_at,
+    parentId: r.parent_id,
+    classes: strings(config?.classes),
+    conditionClasses: strings(config?.conditionClasses)
+  }
+}
 
 const toRecord = (r: ModelRow): ModelRecord => ({ ...toSummary(r), path: r.path, config: JSON.parse(r.config) as unknown })
 

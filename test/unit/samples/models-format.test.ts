@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { ModelSummary } from '../../../src/shared/contract'
-import { formatParameters, lineageRows, metricLabel, modelIdFromHash, paletteCss, scalarMetrics } from '../../../src/shared/model-view'
+import { defaultBase, formatParameters, lineageRows, metricLabel, modelIdFromHash, paletteCss, scalarMetrics } from '../../../src/shared/model-view'
 
 const m = (id: string, source: ModelSummary['source'], parentId: string | null = null, createdAt = '2026-01-01T00:00:00Z'): ModelSummary => ({
   id,
@@ -11,7 +11,9 @@ const m = (id: string, source: ModelSummary['source'], parentId: string | null =
   kind: 'imagegpt',
   source,
   createdAt,
-  parentId
+  parentId,
+  classes: [],
+  conditionClasses: []
 })
 
 describe('lineageRows', () => {
@@ -78,5 +80,38 @@ describe('formatting', () => {
     ])
     expect(metricLabel('mnistTest.linearProbe.accuracy')).toBe('mnist test: linear probe: accuracy')
     expect(scalarMetrics(null)).toEqual([])
+  })
+})
+
+describe('defaultBase', () => {
+  const model = (name: string, source: ModelSummary['source'], classes: string[], conditionClasses: string[], createdAt = '2026-01-01T00:00:00Z', kind = 'imagegpt (generate)'): ModelSummary => ({
+    id: name,
+    name,
+    kind,
+    source,
+    createdAt,
+    parentId: null,
+    classes,
+    conditionClasses
+  })
+  const digits = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+  const emojiCats = ['Flags', 'Objects', 'Symbols']
+  const library = [
+    model('tessera-emoji', 'builtin', [], emojiCats, '2026-01-01T00:00:02Z'),
+    model('my digits (joint)', 'trained', digits, digits, '2026-01-02T00:00:00Z'),
+    model('tessera-digits-classifier', 'builtin', digits, digits, '2026-01-01T00:00:01Z'),
+    model('tessera-digits', 'builtin', digits, digits, '2026-01-01T00:00:00Z'),
+    model('resnet', 'imported', digits, [], '2026-01-03T00:00:00Z', 'onnx-classifier')
+  ]
+
+  it('picks the model that knows the dataset classes: digits for MNIST, emoji for emoji categories', () => {
+    expect(defaultBase(library, digits)?.name).toBe('tessera-digits')
+    expect(defaultBase(library, ['flags', 'Symbols', 'Smileys & Emotion'])?.name).toBe('tessera-emoji')
+  })
+
+  it('prefers a built-in over a fine-tune and the original over later models, and never an ONNX model', () => {
+    expect(defaultBase(library.slice(0, 2), digits)?.name).toBe('my digits (joint)')
+    expect(defaultBase(library, [])?.name).toBe('tessera-digits')
+    expect(defaultBase([library[4]!], digits)).toBeNull()
   })
 })

@@ -34,6 +34,7 @@ import { errorSentence } from '../api/errors'
 import { EmptyState, PanelBody, PanelHeader, Section, formatDate, formatDuration } from '../components/common'
 import { ConfusionMatrix } from '../train/ConfusionMatrix'
 import { LineChart } from '../train/LineChart'
+import { defaultBase } from '../../../shared/model-view'
 
 type StartInput = MethodInput<'train.start'>
 
@@ -143,6 +144,8 @@ export function TrainPanel() {
   const runs = useApiQuery('train.runs', {}, { refetchInterval: 15_000 })
   const [dataset, setDataset] = useState('')
   const [base, setBase] = useState('')
+  // Until the person picks a base model, it follows the dataset (defaultBase).
+  const [basePicked, setBasePicked] = useState(false)
   const [adv, setAdv] = useState<Advanced>(initialAdvanced)
   const [selected, setSelected] = useState<string | null>(null)
   const [live, setLive] = useState<Live | null>(null)
@@ -168,9 +171,12 @@ export function TrainPanel() {
   useEffect(() => {
     if (!dataset && datasets.data?.[0]) setDataset(datasets.data[0].id)
   }, [datasets.data, dataset])
+  const datasetClasses = (datasets.data ?? []).find((d) => d.id === dataset)?.classes
   useEffect(() => {
-    if (!base && generative[0]) setBase(generative[0].id)
-  }, [generative, base])
+    if (basePicked || !models.data) return
+    const pick = defaultBase(models.data, (datasetClasses ?? []).map((c) => c.name))
+    if (pick && pick.id !== base) setBase(pick.id)
+  }, [models.data, datasetClasses, basePicked, base])
 
   // Live progress of the selected run's job.
   const jobId = run?.jobId ?? null
@@ -226,7 +232,11 @@ export function TrainPanel() {
                 </MenuItem>
               ))}
             </TextField>
-            <TextField select label="Base model" value={base} onChange={(e) => setBase(e.target.value)} sx={{ minWidth: 220 }} slotProps={{ htmlInput: { 'data-testid': 'train-base' } }}>
+            <TextField select label="Base model" value={base}
+              onChange={(e) => {
+                setBase(e.target.value)
+                setBasePicked(true)
+              }} sx={{ minWidth: 220 }} slotProps={{ htmlInput: { 'data-testid': 'train-base' } }}>
               {generative.map((m) => (
                 <MenuItem key={m.id} value={m.id}>
                   {m.name}
