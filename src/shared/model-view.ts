@@ -71,21 +71,27 @@ export function metricLabel(key: string): string {
 
 const fmtNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(3))
 
+/** An ISO timestamp as "2026-11-28 19:36 UTC"; null for any other string. */
+const isoMinute = (v: string): string | null => {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?Z$/.exec(v)
+  return m ? `${m[1]} ${m[2]} UTC` : null
+}
+
 /**
  * Scalar metrics, two levels of nesting flattened ("classification.accuracy", or a built-in
- * model's "mnistTest.linearProbe.accuracy"); matrices, lists and per-class tables left out.
+ * model's "mnistTest.linearProbe.accuracy"); matrices, lists and per-class tables left out, and so
+ * is the evaluated model's path (the card is that model); timestamps read as UTC minutes.
  */
 export function scalarMetrics(metrics: unknown): { key: string; value: string }[] {
   const out: { key: string; value: string }[] = []
   const walk = (v: unknown, prefix: string, depth: number): void => {
     if (typeof v === 'number' && Number.isFinite(v)) out.push({ key: prefix, value: fmtNumber(v) })
-    else if (typeof v === 'string' && depth > 0 && v.length < 80) out.push({ key: prefix, value: v })
+    else if (typeof v === 'string' && depth > 0 && v.length < 80 && !/(^|\.)model$/.test(prefix)) out.push({ key: prefix, value: isoMinute(v) ?? v })
     else if (depth < 3 && obj(v)) for (const [k, x] of Object.entries(obj(v)!)) if (k !== 'perClass' && k !== 'confusion' && k !== 'misclassified') walk(x, prefix ? `${prefix}.${k}` : k, depth + 1)
   }
   walk(metrics, '', 0)
   return out
 }
-
 
 /**
  * The base model the Train panel offers first for a dataset: among the generative models, the one
@@ -100,4 +106,22 @@ export function defaultBase(models: ModelSummary[], datasetClasses: string[]): M
   const candidates = models.filter((m) => m.kind.startsWith('imagegpt'))
   candidates.sort((a, b) => overlap(b) - overlap(a) || rank[a.source] - rank[b.source] || a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))
   return candidates[0] ?? null
+}
+
+/**
+ * How long a fine-tune trained and which weights it kept, from its lineage.training record:
+ * "130 steps of 16", or "stopped early at step 91 of 130 (batch 16) · weights of step 26, the best
+ * validation". Null when the record has no step count.
+ */
+export function trainingStepsText(training: Record<string, unknown>): string | null {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+  const plan = training.plan && typeof training.plan === 'object' ? (training.plan as Record<string, unknown>) : {}
+  const steps = num(training.steps)
+  if (steps === null) return null
+  const planned = num(plan.steps)
+  const batch = num(plan.batchSize)
+  const best = num(training.bestStep)
+  const ofBatch = batch !== null ? ` of ${batch}` : ''
+  const ran = training.stoppedEarly === true && planned !== null ? `stopped early at step ${steps} of ${planned}${batch !== null ? ` (batch ${batch})` : ''}` : `${steps} step${steps === 1 ? '' : 's'}${ofBatch}`
+  return best !== null && best !== steps ? `${ran} · weights of step ${best}, the best validation` : ran
 }

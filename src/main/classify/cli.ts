@@ -83,7 +83,7 @@ export function registerClassifyCommand(program: Command, h: ClassifyCliHelpers)
         process.stderr.write(`Resuming run ${runId}\n`)
       } else {
         if (!folders.length) throw new AppError('VALIDATION', 'Name at least one folder to classify (or --resume a run).')
-        if (!o.model) throw new AppError('VALIDATION', '--model is required.')
+        if (!o.model) throw new AppError('VALIDATION', 'Name the model with --model <ref> (a model with a classifier, by id or name: `tessera model list` shows them).')
         if (o.copyTo && o.moveTo) throw new AppError('VALIDATION', '--copy-to and --move-to cannot be used together.')
         const r = await startClassify(ctx, {
           folders,

@@ -69,7 +69,8 @@ export function classifyJobKind(deps: ClassifyDeps): JobKind<ClassifyParams, Cla
   const repo = new ClassifyRepo(deps.library.db)
   return {
     heavy: true,
-    title: (p) => `Classify ${p.folders.map((f) => path.basename(f) || f).join(', ')} with ${p.model}`,
+    // The model by name (a request may name it by id); the ref itself if it is gone.
+    title: (p) => `Classify ${p.folders.map((f) => path.basename(f) || f).join(', ')} with ${deps.modelsRepo().find(p.model)?.name ?? p.model}`,
     async run(ctx) {
       const params = ClassifyParams.parse(ctx.params)
       const runId = ctx.jobId

@@ -94,7 +94,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
 
   const jobLine = (j: Job): string =>
-    `${j.id}  ${j.state.padEnd(11)} ${j.kind.padEnd(16)} ${j.total !== null ? `${j.done}/${j.total}` : String(j.done)}  ${j.title}`
+    `${j.id}  ${j.state.padEnd(11)} ${j.kind.padEnd(16)} ${(j.total !== null ? `${j.done}/${j.total}` : String(j.done)).padStart(11)}  ${j.title}`
 
   /** Runs a job in this process until it settles, with progress on stderr. */
   const runJobInForeground = async (jobId: string): Promise<Job> => {

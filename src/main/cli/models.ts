@@ -37,7 +37,11 @@ const real =
     return n
   }
 
-const summaryLine = (m: ModelSummary): string => `${m.id}  ${m.name}  ${m.kind}  (${m.source}${m.parentId ? `, from ${m.parentId}` : ''})`
+const SOURCE: Record<ModelSummary['source'], string> = { builtin: 'built-in', imported: 'imported', trained: 'fine-tuned' }
+
+/** One model per line, as the Models panel words it; a fine-tune names its base (by name when it is in `names`). */
+export const summaryLine = (m: ModelSummary, names: Map<string, string> = new Map()): string =>
+  `${m.id}  ${m.name}  ${m.kind}  (${SOURCE[m.source]}${m.parentId ? ` from ${names.get(m.parentId) ?? m.parentId}` : ''})`
 
 function detailText(m: ModelDetail): string {
   const c = m.config
@@ -102,7 +106,10 @@ export function registerModelCommands(program: Command, h: CliHelpers): void {
     .description('all models')
     .action(async () => {
       const list = await h.call('models.list', {})
-      h.print(list, (l) => (l.length ? l.map(summaryLine).join('\n') : 'No models yet. Import one with `tessera model import <folder>`.'))
+      h.print(list, (l) => {
+        const names = new Map(l.map((m) => [m.id, m.name]))
+        return l.length ? l.map((m) => summaryLine(m, names)).join('\n') : 'No models yet. Import one with `tessera model import <folder>`.'
+      })
     })
 
   model

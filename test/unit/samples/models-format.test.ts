@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { ModelSummary } from '../../../src/shared/contract'
-import { defaultBase, formatParameters, lineageRows, metricLabel, modelIdFromHash, paletteCss, scalarMetrics } from '../../../src/shared/model-view'
+import { defaultBase, formatParameters, lineageRows, metricLabel, modelIdFromHash, paletteCss, scalarMetrics, trainingStepsText } from '../../../src/shared/model-view'
 
 const m = (id: string, source: ModelSummary['source'], parentId: string | null = null, createdAt = '2026-01-01T00:00:00Z'): ModelSummary => ({
   id,
@@ -72,8 +72,9 @@ describe('formatting', () => {
     ])
     // A built-in model's eval.json: two levels down, deeper tables left out.
     expect(
-      scalarMetrics({ mnistTest: { linearProbe: { accuracy: 0.9544, layer: 4, validationAccuracyByLayer: { '1': 0.9384 } }, bitsPerTokenConditional: 0.731 } })
+      scalarMetrics({ model: 'resources/models/tessera-digits', evaluatedAt: '2026-11-28T19:36:40.673Z', mnistTest: { model: 'x', linearProbe: { accuracy: 0.9544, layer: 4, validationAccuracyByLayer: { '1': 0.9384 } }, bitsPerTokenConditional: 0.731 } })
     ).toEqual([
+      { key: 'evaluatedAt', value: '2026-11-28 19:36 UTC' },
       { key: 'mnistTest.linearProbe.accuracy', value: '0.9544' },
       { key: 'mnistTest.linearProbe.layer', value: '4' },
       { key: 'mnistTest.bitsPerTokenConditional', value: '0.7310' }
@@ -113,5 +114,15 @@ describe('defaultBase', () => {
     expect(defaultBase(library.slice(0, 2), digits)?.name).toBe('my digits (joint)')
     expect(defaultBase(library, [])?.name).toBe('tessera-digits')
     expect(defaultBase([library[4]!], digits)).toBeNull()
+  })
+})
+
+describe('trainingStepsText', () => {
+  it('says when a run stopped early and which step its weights are from', () => {
+    expect(trainingStepsText({ steps: 91, bestStep: 26, stoppedEarly: true, plan: { steps: 130, batchSize: 16 } })).toBe('stopped early at step 91 of 130 (batch 16) · weights of step 26, the best validation')
+    expect(trainingStepsText({ steps: 130, bestStep: 117, stoppedEarly: false, plan: { steps: 130, batchSize: 16 } })).toBe('130 steps of 16 · weights of step 117, the best validation')
+    expect(trainingStepsText({ steps: 130, bestStep: 130, stoppedEarly: false, plan: { steps: 130, batchSize: 16 } })).toBe('130 steps of 16')
+    expect(trainingStepsText({ steps: 1, bestStep: null, stoppedEarly: false, plan: {} })).toBe('1 step')
+    expect(trainingStepsText({ objective: 'probe' })).toBeNull()
   })
 })

@@ -46,9 +46,13 @@ function Cell({ item, selected, active, onOpen, onToggle }: { item: GalleryItem;
       />
       {item.starred && <StarIcon data-testid="gallery-starred" sx={{ position: 'absolute', top: 4, right: 4, fontSize: 18, color: '#f5c518', filter: 'drop-shadow(0 0 2px rgba(0,0,0,.7))' }} />}
       <Box sx={{ position: 'absolute', left: 0, right: 0, bottom: 0, px: 0.75, py: 0.25, bgcolor: 'rgba(0,0,0,0.55)', color: '#fff', fontSize: 11, display: 'flex', gap: 0.5 }}>
-        <span>#{item.index}</span>
-        {item.className && <span>{item.className}</span>}
-        {item.bitsPerToken !== null && <span style={{ marginLeft: 'auto' }}>{item.bitsPerToken.toFixed(2)} b</span>}
+        <span title="Image number in its generation">#{item.index}</span>
+        {item.className && <span title="Class it was generated for">· {item.className}</span>}
+        {item.bitsPerToken !== null && (
+          <span style={{ marginLeft: 'auto' }} title="Bits per token under the model that made it">
+            {item.bitsPerToken.toFixed(2)} bits
+          </span>
+        )}
       </Box>
     </Box>
   )

@@ -20,11 +20,12 @@ import { Section, formatDate } from '../components/common'
 import { ConfusionMatrix } from '../train/ConfusionMatrix'
 import { LineChart } from '../train/LineChart'
 import { DeleteModelDialog, ExportModelDialog, RenameModelDialog } from './dialogs'
-import { formatParameters, metricLabel, paletteCss, scalarMetrics } from '../../../shared/model-view'
+import { formatParameters, metricLabel, paletteCss, scalarMetrics, trainingStepsText } from '../../../shared/model-view'
 import { TryIt } from './TryIt'
 
 const sourceLabel: Record<ModelDetail['source'], string> = { builtin: 'Built-in', imported: 'Imported', trained: 'Fine-tuned' }
 const pixelated = { imageRendering: 'pixelated' as const }
+const formatLabel = (format: unknown): string => (format === 'huggingface' ? 'Hugging Face ImageGPT folder' : format === 'onnx' ? 'ONNX file' : String(format ?? 'unknown format'))
 
 type Json = Record<string, unknown>
 const obj = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null)
@@ -176,7 +177,8 @@ function Lineage({ model }: { model: ModelDetail }) {
   return (
     <Facts>
       <Fact label="Source">{sourceLabel[model.source]}</Fact>
-      {imported && <Fact label="Imported from">{`${String(imported.format ?? '')} ${String(imported.path ?? '')}`}</Fact>}
+      {imported && model.source === 'builtin' && <Fact label="Shipped as">{`the ${String(imported.path ?? '').split(/[\\/]/).filter(Boolean).pop() ?? model.name} folder in Tessera's models (${formatLabel(imported.format)})`}</Fact>}
+      {imported && model.source !== 'builtin' && <Fact label="Imported from">{`${String(imported.path ?? '')} (${formatLabel(imported.format)})`}</Fact>}
       {base && (
         <Fact label="Base model">
           {typeof base.id === 'string' ? (
@@ -210,7 +212,7 @@ function Lineage({ model }: { model: ModelDetail }) {
         <Fact label="Training" testId="model-training">
           {[
             typeof training.objective === 'string' ? training.objective : null,
-            typeof training.steps === 'number' ? `${training.steps} steps` : start && typeof start.steps === 'number' ? `${start.steps} steps of ${String(start.batchSize ?? '?')}` : null,
+            typeof training.steps === 'number' ? trainingStepsText(training) : start && typeof start.steps === 'number' ? `${start.steps} steps of ${String(start.batchSize ?? '?')}` : null,
             start && typeof start.peakLr === 'number' ? `peak lr ${start.peakLr}` : null,
             ...extensionsOf(training).map((e) => `then ${e.steps} more steps${e.peakLr !== null ? ` at peak lr ${e.peakLr}` : ''}`),
             typeof training.durationS === 'number' ? `${Math.round(training.durationS)} s` : null,
@@ -264,22 +266,26 @@ export function ModelCard({ model }: { model: ModelDetail }) {
         document.getElementById('try-it-section')?.scrollIntoView({ block: 'nearest' })
       }}
     >
-      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', mb: 2, flexWrap: 'wrap', rowGap: 1 }}>
-        <Typography variant="h6" component="h2" data-testid="model-card-name" sx={{ mr: 1 }}>
-          {model.name}
-        </Typography>
-        <Chip label={sourceLabel[model.source]} size="small" color={model.source === 'builtin' ? 'primary' : 'default'} variant="outlined" />
-        <Chip label={model.kind} size="small" variant="outlined" />
-        <Box sx={{ flex: 1 }} />
-        <Button onClick={() => setDialog('rename')} data-testid="model-rename">
-          Rename
-        </Button>
-        <Button onClick={() => setDialog('export')} data-testid="model-export">
-          Export
-        </Button>
-        <Button color="error" onClick={() => setDialog('delete')} data-testid="model-delete">
-          Delete
-        </Button>
+      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'flex-start', mb: 2 }}>
+        {/* The name and chips wrap within their own box; the actions stay together on the right. */}
+        <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1, flex: 1, minWidth: 0 }}>
+          <Typography variant="h6" component="h2" data-testid="model-card-name" sx={{ mr: 1, overflowWrap: 'anywhere' }}>
+            {model.name}
+          </Typography>
+          <Chip label={sourceLabel[model.source]} size="small" color={model.source === 'builtin' ? 'primary' : 'default'} variant="outlined" />
+          <Chip label={model.kind} size="small" variant="outlined" />
+        </Stack>
+        <Stack direction="row" spacing={1} sx={{ flexShrink: 0 }}>
+          <Button onClick={() => setDialog('rename')} data-testid="model-rename">
+            Rename
+          </Button>
+          <Button onClick={() => setDialog('export')} data-testid="model-export">
+            Export
+          </Button>
+          <Button color="error" onClick={() => setDialog('delete')} data-testid="model-delete">
+            Delete
+          </Button>
+        </Stack>
       </Stack>
 
       <Section title="Model">

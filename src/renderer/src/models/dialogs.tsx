@@ -292,7 +292,7 @@ export function DeleteModelDialog({ model, open, onClose }: { model: ModelDetail
           )}
           {model.source === 'builtin' && (
             <Typography variant="body2" sx={{ color: 'text.secondary' }}>
-              A built-in model can be brought back with Settings → Sample library → Re-import missing samples.
+              A built-in model can be brought back with Settings → Reset to the sample library… → Re-import missing samples.
             </Typography>
           )}
           {run.error && <Alert severity="error">{run.error.message}</Alert>}

@@ -85,7 +85,7 @@ function RunProgress({ run, live }: { run: ClassifyRunInfo; live: Live | null })
         {active && rate !== null && <Typography variant="body2">{rate.toFixed(1)} images/s</Typography>}
         {active && eta !== null && <Typography variant="body2">{formatDuration(eta)} left</Typography>}
         <Typography variant="body2" color="text.secondary">
-          {run.counts.ok} classified · {run.counts.unsure} unsure · {run.counts.error} errors
+          {run.counts.ok} classified · {run.counts.unsure} unsure · {run.counts.error} {run.counts.error === 1 ? 'error' : 'errors'}
         </Typography>
         <Box sx={{ flex: 1 }} />
         {active && (
@@ -251,7 +251,10 @@ export function ClassifyPanel() {
               <TextField select label="Model" value={setup.model} onChange={(e) => set('model', e.target.value)} sx={{ minWidth: 240 }} slotProps={{ htmlInput: { 'data-testid': 'classify-model' } }}>
                 {classifiers.map((m) => (
                   <MenuItem key={m.id} value={m.id}>
-                    {m.name} ({m.kind})
+                    {m.name}
+                    <Box component="span" sx={{ color: 'text.secondary', ml: 1 }}>
+                      {m.kind}
+                    </Box>
                   </MenuItem>
                 ))}
               </TextField>

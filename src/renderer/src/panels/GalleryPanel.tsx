@@ -118,12 +118,12 @@ export function GalleryPanel() {
           <Select label="Class" testId="filter-class" value={f.cls} onChange={(v) => setF({ ...f, cls: v })} options={[['', 'All'], ['any', 'Unconditioned'], ...(facets.data?.classes ?? []).map((c): [string, string] => [c, c])]} width={120} />
           <Select label="Collection" testId="filter-collection" value={f.collection} onChange={(v) => setF({ ...f, collection: v })} options={[['', 'All images'], ...collections.map((c): [string, string] => [c.id, `${c.name} (${c.count})`])]} />
           <Select label="Rating" testId="filter-rating" value={f.rating} onChange={(v) => setF({ ...f, rating: v })} options={[['', 'Any'], ['1', '★ 1+'], ['2', '★ 2+'], ['3', '★ 3+'], ['4', '★ 4+'], ['5', '★ 5']]} width={100} />
-          <ToggleButton size="small" value="starred" selected={f.starred} onChange={() => setF({ ...f, starred: !f.starred })} data-testid="filter-starred" sx={{ height: 36 }}>
-            <StarIcon fontSize="small" sx={{ mr: 0.5, color: f.starred ? '#f5c518' : undefined }} /> Starred
+          <ToggleButton size="small" value="starred" selected={f.starred} onChange={() => setF({ ...f, starred: !f.starred })} data-testid="filter-starred" sx={{ height: 36, color: 'text.primary', textTransform: 'none' }}>
+            <StarIcon fontSize="small" sx={{ mr: 0.5, color: f.starred ? '#f5c518' : undefined }} /> Starred only
           </ToggleButton>
           <TextField size="small" type="date" label="From" value={f.from} onChange={(e) => setF({ ...f, from: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} sx={{ width: 150 }} />
           <TextField size="small" type="date" label="To" value={f.to} onChange={(e) => setF({ ...f, to: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} sx={{ width: 150 }} />
-          <TextField size="small" label="Parameters" placeholder="temperature=0.9 topK=8" value={paramText} onChange={(e) => setParamText(e.target.value)} sx={{ width: 190 }} slotProps={{ inputLabel: { shrink: true } }} />
+          <TextField size="small" label="Parameters" placeholder="topK=8" value={paramText} onChange={(e) => setParamText(e.target.value)} sx={{ width: 190 }} slotProps={{ inputLabel: { shrink: true } }} />
           <Select
             label="Sort by"
             testId="gallery-sort"

@@ -38,6 +38,15 @@ import { defaultBase } from '../../../shared/model-view'
 
 type StartInput = MethodInput<'train.start'>
 
+/**
+ * Legend names of the loss chart's two series. A joint run trains on classification plus generation
+ * but validates (and keeps its best weights) on classification alone, so the two are not one measure.
+ */
+function lossNames(objective: string): [string, string] {
+  if (objective === 'joint') return ['training (classify + generate)', 'validation (classify)']
+  return ['training', 'validation']
+}
+
 interface Advanced {
   objective: NonNullable<StartInput['objective']>
   optimizer: '' | 'adamw' | 'sgd'
@@ -284,9 +293,9 @@ export function TrainPanel() {
                 <TextField size="small" label="Probe layer" value={adv.layer} onChange={(e) => set('layer', e.target.value)} placeholder="auto" />
                 <TextField size="small" label="Seed" value={adv.seed} onChange={(e) => set('seed', e.target.value)} placeholder="0" />
                 <TextField size="small" label="New model name" value={adv.name} onChange={(e) => set('name', e.target.value)} placeholder="auto" />
-                <FormControlLabel control={<Switch checked={adv.augment} onChange={(e) => set('augment', e.target.checked)} />} label="Flip / shift augmentation" />
+                <FormControlLabel control={<Switch checked={adv.augment} onChange={(e) => set('augment', e.target.checked)} />} label="Augment (shifts, and flips as set)" />
                 <TextField select size="small" label="Mirror flips" value={adv.flip} disabled={!adv.augment} onChange={(e) => set('flip', e.target.value as Advanced['flip'])} slotProps={{ select: { displayEmpty: true, SelectDisplayProps: { 'data-testid': 'train-flip' } as object }, inputLabel: { shrink: true } }}>
-                  <MenuItem value="">as the base model says</MenuItem>
+                  <MenuItem value="">auto: as the base model says</MenuItem>
                   <MenuItem value="on">on</MenuItem>
                   <MenuItem value="off">off (shifts only)</MenuItem>
                 </TextField>
@@ -366,17 +375,23 @@ export function TrainPanel() {
                 </Box>
               )}
               <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', lg: '1fr 1fr' }, gap: 1.5 }}>
-                <LineChart testId="chart-loss" title="Training loss" series={[{ name: 'loss', color: COLORS.loss, points: lossSeries }]} />
+                {/* Losses share one axis (the same units); accuracy, a share, gets its own. */}
                 <LineChart
-                  testId="chart-val"
-                  title="Validation"
+                  testId="chart-loss"
+                  title="Loss"
                   series={[
-                    { name: 'val loss', color: COLORS.val, points: valSeries.map((v) => ({ x: v.step, y: v.loss })), dots: true },
-                    ...(valSeries.some((v) => v.acc !== undefined)
-                      ? [{ name: 'val accuracy', color: COLORS.acc, points: valSeries.filter((v) => v.acc !== undefined).map((v) => ({ x: v.step, y: v.acc! })), dots: true }]
-                      : [])
+                    { name: lossNames(String(run.plan?.objective ?? run.objective))[0], color: COLORS.loss, points: lossSeries },
+                    ...(valSeries.length ? [{ name: lossNames(String(run.plan?.objective ?? run.objective))[1], color: COLORS.val, points: valSeries.map((v) => ({ x: v.step, y: v.loss })), dots: true }] : [])
                   ]}
                 />
+                {valSeries.some((v) => v.acc !== undefined) && (
+                  <LineChart
+                    testId="chart-val"
+                    title="Validation accuracy"
+                    yFormat={(v) => `${(100 * v).toFixed(1)}%`}
+                    series={[{ name: 'accuracy', color: COLORS.acc, points: valSeries.filter((v) => v.acc !== undefined).map((v) => ({ x: v.step, y: v.acc! })), dots: true }]}
+                  />
+                )}
               </Box>
               {run.test && (
                 <Box data-testid="train-test">

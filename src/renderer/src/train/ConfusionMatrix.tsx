@@ -48,7 +48,7 @@ export function ConfusionMatrix({
               <TableRow key={names[i]}>
                 <TableCell sx={{ fontWeight: 500 }}>{names[i]}</TableCell>
                 {row.map((v, j) => (
-                  <Tooltip key={j} title={`${v} ${names[i]} image${v === 1 ? '' : 's'} predicted as ${names[j]}`}>
+                  <Tooltip key={j} title={`${v} image${v === 1 ? '' : 's'} of “${names[i]}” predicted as “${names[j]}”`}>
                     <TableCell
                       align="center"
                       data-testid={`cell-${i}-${j}`}

@@ -65,7 +65,7 @@ export function ItemDetail({ item: initial, dataset, onClose }: { item: DatasetI
             component="img"
             src={item.referenced ? thumbUrl(item.sha256) : mediaUrl(item.sha256)}
             alt={item.name}
-            sx={{ width: '100%', maxHeight: 300, objectFit: 'contain', bgcolor: 'action.hover', borderRadius: 1.5, display: 'block', mb: 2 }}
+            sx={{ width: '100%', maxHeight: 300, objectFit: 'contain', bgcolor: 'action.hover', borderRadius: 1.5, display: 'block', mb: 2, imageRendering: (item.width ?? 999) < 300 ? 'pixelated' : 'auto' }}
           />
           <Stack direction="row" spacing={1.5} sx={{ mb: 2 }}>
             <TextField

@@ -16,7 +16,7 @@ import type { Dataset, DatasetItem, MethodInput } from '../../../../shared/contr
 import { callOrThrow, queryKey, useApi } from '../../api/hooks'
 import { OptionSelect } from '../../components/common'
 import { ItemDetail } from './ItemDetail'
-import { SPLIT_COLORS, thumbUrl } from './format'
+import { SPLIT_COLORS, mediaUrl, thumbUrl } from './format'
 import { useElementWidth } from '../../components/useElementWidth'
 
 const PAGE = 120
@@ -116,7 +116,15 @@ export function Thumb({ item, selected, onClick, size = CELL }: { item: DatasetI
         outlineOffset: 2
       }}
     >
-      <Box component="img" src={thumbUrl(item.sha256)} alt={item.name} loading="lazy" decoding="async" sx={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }} />
+      {/* Images smaller than the cell are drawn pixel-sharp (MNIST's 28x28 digits), as in Label: the original itself when it is tiny and stored. */}
+      <Box
+        component="img"
+        src={(item.width ?? 999) <= 64 && (item.height ?? 999) <= 64 && !item.referenced ? mediaUrl(item.sha256) : thumbUrl(item.sha256)}
+        alt={item.name}
+        loading="lazy"
+        decoding="async"
+        sx={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block', imageRendering: (item.width ?? 999) < size ? 'pixelated' : 'auto' }}
+      />
       <Stack direction="row" spacing={0.5} sx={{ position: 'absolute', left: 4, right: 4, bottom: 4, alignItems: 'center' }}>
         {item.className && (
           <Box
@@ -149,17 +157,18 @@ export function ItemGrid({ dataset, initialFilters }: { dataset: Dataset; initia
   const [selected, setSelected] = useState<DatasetItem | null>(null)
   const scrollRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(scrollRef)
-
-
   const columns = Math.max(1, Math.floor((width - 16 + GAP) / (CELL + GAP)))
+  // Cells grow to fill the row, so no empty gutter is left on the right.
+  const cell = Math.max(CELL, Math.floor((width - 16 + GAP) / columns - GAP))
   const [total, setTotal] = useState<number | null>(null)
   const rowCount = total === null ? 0 : Math.ceil(total / columns)
   const virtualizer = useVirtualizer({
     count: rowCount,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => CELL + GAP,
+    estimateSize: () => cell + GAP,
     overscan: 4
   })
+  useEffect(() => virtualizer.measure(), [cell, virtualizer])
   const rows = virtualizer.getVirtualItems()
   const firstIndex = (rows[0]?.index ?? 0) * columns
   const lastIndex = ((rows[rows.length - 1]?.index ?? 0) + 1) * columns - 1
@@ -201,16 +210,16 @@ export function ItemGrid({ dataset, initialFilters }: { dataset: Dataset; initia
           {rows.map((row) => (
             <Box
               key={row.key}
-              sx={{ position: 'absolute', top: 0, left: 0, right: 0, height: CELL, transform: `translateY(${row.start}px)`, display: 'flex', gap: `${GAP}px` }}
+              sx={{ position: 'absolute', top: 0, left: 0, right: 0, height: cell, transform: `translateY(${row.start}px)`, display: 'flex', gap: `${GAP}px` }}
             >
               {Array.from({ length: columns }, (_, c) => {
                 const index = row.index * columns + c
                 if (total !== null && index >= total) return null
                 const item = loaded.get(index)
                 return item ? (
-                  <Thumb key={item.id} item={item} selected={selected?.id === item.id} onClick={() => setSelected(item)} />
+                  <Thumb key={item.id} item={item} size={cell} selected={selected?.id === item.id} onClick={() => setSelected(item)} />
                 ) : (
-                  <Box key={`p${index}`} sx={{ width: CELL, height: CELL, borderRadius: 1.5, bgcolor: 'action.hover' }} />
+                  <Box key={`p${index}`} sx={{ width: cell, height: cell, borderRadius: 1.5, bgcolor: 'action.hover' }} />
                 )
               })}
             </Box>
