@@ -111,7 +111,8 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
 
   it('keeps the grid light at 50k items: a few hundred cells in the DOM, pages fetched as you scroll', async () => {
     // 50k items written straight into the library (importing 50k images would take minutes);
-    // they share one real thumbnail file, each with its own hash row.
+    // they share one real thumbnail file, each with its own hash row, and have no original file, so
+    // their size is one the grid shows by thumbnail (it draws images of 64 px or less from the original).
     const lib = openLibrary(library.dir)
     const thumb = (lib.db.prepare('SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL LIMIT 1').get() as { thumb_path: string }).thumb_path
     const now = new Date().toISOString()
@@ -121,7 +122,7 @@ describe.skipIf(!found.chromium)('Datasets page (Chromium)', () => {
         lib.db.prepare('INSERT INTO classes (id, dataset_id, name, color, position) VALUES (?, ?, ?, ?, ?)').run(`big-${n}`, 'big', n, ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'][i], i)
         return `big-${n}`
       })
-      const m = lib.db.prepare("INSERT INTO media (sha256, path, mime, bytes, width, height, thumb_path, created_at) VALUES (?, 'media/none', 'image/png', ?, 64, 64, ?, ?)")
+      const m = lib.db.prepare("INSERT INTO media (sha256, path, mime, bytes, width, height, thumb_path, created_at) VALUES (?, 'media/none', 'image/png', ?, 320, 240, ?, ?)")
       const it = lib.db.prepare("INSERT INTO items (id, dataset_id, sha256, original_name, added_at) VALUES (?, 'big', ?, ?, ?)")
       const lb = lib.db.prepare("INSERT INTO labels (item_id, source, class_id, created_at) VALUES (?, 'human', ?, ?)")
       for (let i = 0; i < 50_000; i++) {
