@@ -72,8 +72,8 @@ function JobRow({ job }: { job: Job }) {
         <Chip label={stateLabel[job.state]} color={stateColor[job.state]} variant={job.state === 'running' ? 'filled' : 'outlined'} sx={{ height: 20 }} />
       </Stack>
       <Typography sx={{ color: 'text.secondary' }} variant="caption" component="div" noWrap>
-        {job.kind} · {formatDate(job.createdAt)}
-        {job.heavy ? ' · heavy' : ''}
+        {formatDate(job.createdAt)}
+        {job.heavy && job.state === 'queued' ? ' · waits for the model job running now (one runs at a time)' : ''}
       </Typography>
       {showBar && (
         <LinearProgress
