@@ -2,7 +2,8 @@
 // build (out/.build-stamp), so `npm start` and `npx tessera` always run current code.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0
@@ -31,4 +32,9 @@ export function buildIfStale(root, { force = false } = {}) {
     process.exit(1)
   }
   writeFileSync(join(root, 'out', '.build-stamp'), new Date().toISOString() + '\n')
+}
+
+// Run directly (`node scripts/build-if-stale.mjs [--force]`): build this checkout if it is stale.
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  buildIfStale(resolve(dirname(fileURLToPath(import.meta.url)), '..'), { force: process.argv.includes('--force') })
 }
