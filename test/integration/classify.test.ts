@@ -159,6 +159,12 @@ describe('tessera classify', () => {
     expect(rows.find((x) => x.path.endsWith('loop.png'))?.error).toMatch(/loop/)
     expect(rows.find((x) => x.path.endsWith('zero.png'))?.error).toMatch(/could not be read/)
     expect(rows.some((x) => x.path.endsWith('notes.txt'))).toBe(false)
+    // Without --json the summary names each unreadable file with its reason.
+    const human = await run(['--library', lib, 'classify', tree.src, '--model', 'cls'])
+    expect(human.code, human.stderr).toBe(0)
+    expect(human.stdout).toContain(`${tree.broken.length} could not be read.`)
+    for (const b of tree.broken) expect(human.stdout).toContain(`  ${b}: `)
+    expect(human.stdout).toMatch(/zero\.png: .*could not be read/)
     // The fixture images against the reference probabilities (float32 tolerance 1e-4).
     for (const [p, probs] of tree.fixture) {
       const row = rows.find((x) => x.path === p)!

@@ -44,10 +44,15 @@ const whole = (flag: string) => (v: string): number => {
   return Number(v)
 }
 
-export function summaryHuman(info: ClassifyRunInfo, result: ClassifyJobResult | null): string {
+/** The summary a person reads; `errors` are the first unreadable files with their reasons (the CSV and the panel have all). */
+export function summaryHuman(info: ClassifyRunInfo, result: ClassifyJobResult | null, errors: { path: string; error: string | null }[] = []): string {
   const c = info.counts
   const lines = [`Run ${info.id}: ${c.files} files with ${info.modelName}: ${c.ok} classified (${c.unsure} unsure), ${c.error} could not be read.`]
   for (const [label, n] of Object.entries(c.byLabel).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(16)} ${n}`)
+  if (errors.length) {
+    lines.push(c.error > errors.length ? `Could not be read (the first ${errors.length} of ${c.error}):` : 'Could not be read:')
+    for (const e of errors) lines.push(`  ${e.path}: ${e.error ?? 'unknown reason'}`)
+  }
   const plan = Object.entries(info.plan)
   if (plan.length) {
     lines.push(info.params.dryRun ? 'Plan (dry run, nothing touched):' : `${info.params.action === 'move' ? 'Moved' : 'Copied'} into:`)
@@ -105,7 +110,8 @@ export function registerClassifyCommand(program: Command, h: ClassifyCliHelpers)
       h.jobOutcome(final)
       const info = runInfo(ctx, classifyRepo(ctx).run(runId))
       const result = final.result as ClassifyJobResult | null
-      h.print({ ...info, result }, (v) => summaryHuman(v, result))
+      const errors = info.counts.error ? classifyRepo(ctx).query({ runId, errorsOnly: true, limit: 10 }).rows : []
+      h.print({ ...info, result }, (v) => summaryHuman(v, result, errors))
     })
 
   cmd

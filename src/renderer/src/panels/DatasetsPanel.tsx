@@ -325,7 +325,7 @@ function DatasetList() {
                         {dataset.name}
                       </Typography>
                       {dataset.description && (
-                        <Typography sx={{ color: 'text.secondary' }} variant="body2" noWrap>
+                        <Typography sx={{ color: 'text.secondary' }} variant="body2" noWrap title={dataset.description}>
                           {dataset.description}
                         </Typography>
                       )}
