@@ -241,11 +241,17 @@ export function TrainPanel() {
                 </MenuItem>
               ))}
             </TextField>
-            <TextField select label="Base model" value={base}
+            <TextField
+              select
+              label="Base model"
+              value={base}
               onChange={(e) => {
                 setBase(e.target.value)
                 setBasePicked(true)
-              }} sx={{ minWidth: 220 }} slotProps={{ htmlInput: { 'data-testid': 'train-base' } }}>
+              }}
+              sx={{ minWidth: 220 }}
+              slotProps={{ htmlInput: { 'data-testid': 'train-base' } }}
+            >
               {generative.map((m) => (
                 <MenuItem key={m.id} value={m.id}>
                   {m.name}
