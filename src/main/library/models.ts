@@ -22,8 +22,9 @@ export interface ModelRecord extends ModelSummary {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
 
-const toSummary = (r: ModelRow): ModelSummary => {
-  const config = JSON.parse(r.config) as { classes?: unknown; conditionClasses?: unknown } | null
+/** The row as the contract shows it; `config` is the row's parsed config JSON (its classes are in it). */
+const summaryOf = (r: ModelRow, config: unknown): ModelSummary => {
+  const c = config && typeof config === 'object' ? (config as { classes?: unknown; conditionClasses?: unknown }) : {}
   return {
     id: r.id,
     name: r.name,
@@ -31,12 +32,17 @@ const toSummary = (r: ModelRow): ModelSummary => {
     source: r.source,
     createdAt: r.created_at,
     parentId: r.parent_id,
-    classes: strings(config?.classes),
-    conditionClasses: strings(config?.conditionClasses)
+    classes: strings(c.classes),
+    conditionClasses: strings(c.conditionClasses)
   }
 }
 
-const toRecord = (r: ModelRow): ModelRecord => ({ ...toSummary(r), path: r.path, config: JSON.parse(r.config) as unknown })
+const toSummary = (r: ModelRow): ModelSummary => summaryOf(r, JSON.parse(r.config) as unknown)
+
+const toRecord = (r: ModelRow): ModelRecord => {
+  const config = JSON.parse(r.config) as unknown
+  return { ...summaryOf(r, config), path: r.path, config }
+}
 
 export interface NewModel {
   id: string
