@@ -99,11 +99,13 @@ export function LabelGrid(props: GridProps) {
   const drag = useRef<{ x: number; y: number; add: boolean; moved: boolean } | null>(null)
   const suppressClick = useRef(false)
 
-
   const columns = Math.max(1, Math.floor((width - 2 * PAD + GAP) / (CELL + GAP)))
+  // Cells grow to fill the row, so no empty gutter is left on the right.
+  const cell = Math.max(CELL, Math.floor((width - 2 * PAD + GAP) / columns - GAP))
   useEffect(() => onColumns(columns), [columns, onColumns])
   const rowCount = Math.ceil(total / columns)
-  const virtualizer = useVirtualizer({ count: rowCount, getScrollElement: () => scrollRef.current, estimateSize: () => CELL + GAP, overscan: 3, paddingStart: PAD })
+  const virtualizer = useVirtualizer({ count: rowCount, getScrollElement: () => scrollRef.current, estimateSize: () => cell + GAP, overscan: 3, paddingStart: PAD })
+  useEffect(() => virtualizer.measure(), [cell, virtualizer])
   const rows = virtualizer.getVirtualItems()
   const first = (rows[0]?.index ?? 0) * columns
   const last = ((rows[rows.length - 1]?.index ?? 0) + 1) * columns - 1
@@ -146,14 +148,14 @@ export function LabelGrid(props: GridProps) {
     const top = Math.min(band.y0, band.y1)
     const bottom = Math.max(band.y0, band.y1)
     const hit: number[] = []
-    const r0 = Math.max(0, Math.floor((top - PAD) / (CELL + GAP)))
-    const r1 = Math.min(rowCount - 1, Math.floor((bottom - PAD) / (CELL + GAP)))
+    const r0 = Math.max(0, Math.floor((top - PAD) / (cell + GAP)))
+    const r1 = Math.min(rowCount - 1, Math.floor((bottom - PAD) / (cell + GAP)))
     for (let r = r0; r <= r1; r++) {
-      const y = PAD + r * (CELL + GAP)
-      if (y > bottom || y + CELL < top) continue
+      const y = PAD + r * (cell + GAP)
+      if (y > bottom || y + cell < top) continue
       for (let c = 0; c < columns; c++) {
-        const x = PAD + c * (CELL + GAP)
-        if (x > right || x + CELL < left) continue
+        const x = PAD + c * (cell + GAP)
+        if (x > right || x + cell < left) continue
         const index = r * columns + c
         if (index < total) hit.push(index)
       }
@@ -176,12 +178,12 @@ export function LabelGrid(props: GridProps) {
       {total === 0 && <Typography sx={{ color: 'text.secondary', p: 3, textAlign: 'center' }}>No items here.</Typography>}
       <Box sx={{ height: virtualizer.getTotalSize() + PAD, position: 'relative' }}>
         {rows.map((row) => (
-          <Box key={row.key} sx={{ position: 'absolute', top: 0, left: PAD, right: PAD, height: CELL, transform: `translateY(${row.start}px)`, display: 'flex', gap: `${GAP}px` }}>
+          <Box key={row.key} sx={{ position: 'absolute', top: 0, left: PAD, right: PAD, height: cell, transform: `translateY(${row.start}px)`, display: 'flex', gap: `${GAP}px` }}>
             {Array.from({ length: columns }, (_, c) => {
               const index = row.index * columns + c
               if (index >= total) return null
               const item = loaded.get(index)
-              if (!item) return <Box key={`p${index}`} sx={{ width: CELL, height: CELL, borderRadius: 1.5, bgcolor: 'action.hover' }} />
+              if (!item) return <Box key={`p${index}`} sx={{ width: cell, height: cell, borderRadius: 1.5, bgcolor: 'action.hover' }} />
               const isSel = selected.has(item.id)
               return (
                 <Box
@@ -203,8 +205,8 @@ export function LabelGrid(props: GridProps) {
                   }}
                   onDoubleClick={() => onOpen(index)}
                   sx={{
-                    width: CELL,
-                    height: CELL,
+                    width: cell,
+                    height: cell,
                     p: 0,
                     position: 'relative',
                     border: 2,
