@@ -20,13 +20,13 @@ const GAP = 8
 
 export type GalleryFilters = Omit<MethodInput<'gallery.list'>, 'offset' | 'limit'>
 
-function Cell({ item, selected, active, onOpen, onToggle }: { item: GalleryItem; selected: boolean; active: boolean; onOpen: () => void; onToggle: (range: boolean) => void }) {
+function Cell({ item, size, selected, active, onOpen, onToggle }: { item: GalleryItem; size: number; selected: boolean; active: boolean; onOpen: () => void; onToggle: (range: boolean) => void }) {
   return (
     <Box
       data-testid="gallery-item"
       data-id={item.id}
       data-seed={item.seed}
-      sx={{ width: CELL, height: CELL, position: 'relative', borderRadius: 1.5, overflow: 'hidden', border: 2, borderColor: active ? 'primary.main' : selected ? 'primary.light' : 'transparent', bgcolor: 'action.hover' }}
+      sx={{ width: size, height: size, position: 'relative', borderRadius: 1.5, overflow: 'hidden', border: 2, borderColor: active ? 'primary.main' : selected ? 'primary.light' : 'transparent', bgcolor: 'action.hover' }}
     >
       <Box
         component="button"
@@ -77,13 +77,16 @@ export function GalleryGrid({
   const scrollRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(scrollRef)
   const columns = Math.max(1, Math.floor((width - 8 + GAP) / (CELL + GAP)))
+  // Cells grow to fill the row, so no empty gutter is left on the right.
+  const cell = Math.max(CELL, Math.floor((width - 8 + GAP) / columns - GAP))
   const [total, setTotal] = useState<number | null>(null)
   const virtualizer = useVirtualizer({
     count: total === null ? 0 : Math.ceil(total / columns),
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => CELL + GAP,
+    estimateSize: () => cell + GAP,
     overscan: 3
   })
+  useEffect(() => virtualizer.measure(), [cell, virtualizer])
   const rows = virtualizer.getVirtualItems()
   const first = (rows[0]?.index ?? 0) * columns
   const last = ((rows[rows.length - 1]?.index ?? 0) + 1) * columns - 1
@@ -141,9 +144,9 @@ export function GalleryGrid({
               if (total !== null && index >= total) return null
               const item = byIndex.get(index)
               return item ? (
-                <Cell key={item.id} item={item} selected={selected.has(item.id)} active={activeId === item.id} onOpen={() => onOpen(item)} onToggle={(range) => toggle(index, item, range)} />
+                <Cell key={item.id} item={item} size={cell} selected={selected.has(item.id)} active={activeId === item.id} onOpen={() => onOpen(item)} onToggle={(range) => toggle(index, item, range)} />
               ) : (
-                <Box key={`p${index}`} sx={{ width: CELL, height: CELL, borderRadius: 1.5, bgcolor: 'action.hover' }} />
+                <Box key={`p${index}`} sx={{ width: cell, height: cell, borderRadius: 1.5, bgcolor: 'action.hover' }} />
               )
             })}
           </Box>
