@@ -13,6 +13,7 @@ import type { GalleryItem, MethodInput } from '../../../shared/contract'
 import { callOrThrow, queryKey, useApi } from '../api/hooks'
 import { mediaUrl, pixelated } from './recall'
 import { useElementWidth } from '../components/useElementWidth'
+import { gridCells } from '../../../shared/grid-cells'
 
 const PAGE = 200
 const CELL = 128
@@ -76,9 +77,8 @@ export function GalleryGrid({
   const api = useApi()
   const scrollRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(scrollRef)
-  const columns = Math.max(1, Math.floor((width - 8 + GAP) / (CELL + GAP)))
   // Cells grow to fill the row, so no empty gutter is left on the right.
-  const cell = Math.max(CELL, Math.floor((width - 8 + GAP) / columns - GAP))
+  const { columns, cell } = gridCells(width, CELL, GAP, 8)
   const [total, setTotal] = useState<number | null>(null)
   const virtualizer = useVirtualizer({
     count: total === null ? 0 : Math.ceil(total / columns),

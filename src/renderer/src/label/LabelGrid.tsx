@@ -12,6 +12,7 @@ import CheckCircleIcon from '@mui/icons-material/CheckCircle'
 import type { ClassInfo, PredictedItem } from '../../../shared/contract'
 import { SPLIT_COLORS, mediaUrl, thumbUrl } from '../panels/datasets/format'
 import { useElementWidth } from '../components/useElementWidth'
+import { gridCells } from '../../../shared/grid-cells'
 
 export const CELL = 128
 const GAP = 8
@@ -99,9 +100,8 @@ export function LabelGrid(props: GridProps) {
   const drag = useRef<{ x: number; y: number; add: boolean; moved: boolean } | null>(null)
   const suppressClick = useRef(false)
 
-  const columns = Math.max(1, Math.floor((width - 2 * PAD + GAP) / (CELL + GAP)))
   // Cells grow to fill the row, so no empty gutter is left on the right.
-  const cell = Math.max(CELL, Math.floor((width - 2 * PAD + GAP) / columns - GAP))
+  const { columns, cell } = gridCells(width, CELL, GAP, 2 * PAD)
   useEffect(() => onColumns(columns), [columns, onColumns])
   const rowCount = Math.ceil(total / columns)
   const virtualizer = useVirtualizer({ count: rowCount, getScrollElement: () => scrollRef.current, estimateSize: () => cell + GAP, overscan: 3, paddingStart: PAD })

@@ -18,6 +18,7 @@ import { OptionSelect } from '../../components/common'
 import { ItemDetail } from './ItemDetail'
 import { SPLIT_COLORS, mediaUrl, thumbUrl } from './format'
 import { useElementWidth } from '../../components/useElementWidth'
+import { gridCells } from '../../../../shared/grid-cells'
 
 const PAGE = 120
 const CELL = 136
@@ -157,9 +158,8 @@ export function ItemGrid({ dataset, initialFilters }: { dataset: Dataset; initia
   const [selected, setSelected] = useState<DatasetItem | null>(null)
   const scrollRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(scrollRef)
-  const columns = Math.max(1, Math.floor((width - 16 + GAP) / (CELL + GAP)))
   // Cells grow to fill the row, so no empty gutter is left on the right.
-  const cell = Math.max(CELL, Math.floor((width - 16 + GAP) / columns - GAP))
+  const { columns, cell } = gridCells(width, CELL, GAP, 16)
   const [total, setTotal] = useState<number | null>(null)
   const rowCount = total === null ? 0 : Math.ceil(total / columns)
   const virtualizer = useVirtualizer({
